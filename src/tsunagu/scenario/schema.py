@@ -156,6 +156,7 @@ class NtnSection(_Strict):
     gateways: list[Gateway] = []
     haps: list[Haps] = []
     processing_delay_s: NonNegativeFloat = 0.0
+    gateway_power_w: NonNegativeFloat = 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,6 +184,9 @@ class RanSection(_Strict):
     site_power_w: NonNegativeFloat = 1000.0
     site_power_per_load_w: NonNegativeFloat = 600.0
     fronthaul_max_km: PositiveFloat = 20.0
+    battery_hold_s: NonNegativeFloat = 10_800.0
+    background_bps_per_person: NonNegativeFloat = 0.0
+    sectors_per_site: Annotated[int, Field(ge=1, le=6)] = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +207,7 @@ class ComputeSite(_Strict):
 class ComputeSection(_Strict):
     sites: list[ComputeSite] = Field(min_length=1)
     carbon_intensity_g_per_kwh: dict[str, PositiveFloat] = Field(min_length=1)
+    max_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
 
     @model_validator(mode="after")
     def _regions_known(self) -> ComputeSection:

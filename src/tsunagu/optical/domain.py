@@ -1,0 +1,144 @@
+"""The optical (APN) domain object: operators' backbones as node and link tables.
+
+This layer holds parameters and calls model functions; it contributes rows to the network
+state (ROADM nodes, fibre links with amplifier sites, interconnection links between operators,
+metro fibre that homes other nodes onto the backbone). It never imports another domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tsunagu.geo import great_circle_m
+from tsunagu.optical.topology import load_topology
+from tsunagu.scenario.schema import OpticalSection
+
+__all__ = ["Backbone", "amplifier_count", "build_backbone", "nearest_homes"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def amplifier_count(length_km: npt.ArrayLike, span_length_km: float) -> IntArray:
+    """In-line amplifier sites on a fibre link: ``ceil(L / span) − 1`` (≥ 0).
+
+    The booster and pre-amplifier at the ROADMs are counted with the ROADM degree.
+    """
+    length = np.asarray(length_km, dtype=np.float64)
+    return np.maximum(np.ceil(length / span_length_km) - 1.0, 0.0).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """The optical backbone of all operators, as flat columns.
+
+    Node ``i`` is named ``"<operator>:<city>"``. Links are undirected fibre pairs.
+    """
+
+    node_name: npt.NDArray[np.str_]
+    node_operator: npt.NDArray[np.str_]
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    node_power_w: FloatArray
+    src: IntArray
+    dst: IntArray
+    length_m: FloatArray
+    group_index: FloatArray
+    amplifiers: IntArray
+    link_power_w: FloatArray
+    link_operator: npt.NDArray[np.str_]
+    link_kind: npt.NDArray[np.str_]
+    capacity_bps: FloatArray
+
+
+def build_backbone(section: OpticalSection) -> Backbone:
+    """Build every operator's topology and the interconnection links between operators."""
+    eq = section.equipment
+    names: list[npt.NDArray[np.str_]] = []
+    ops: list[npt.NDArray[np.str_]] = []
+    lat: list[FloatArray] = []
+    lon: list[FloatArray] = []
+    src: list[IntArray] = []
+    dst: list[IntArray] = []
+    length_km: list[FloatArray] = []
+    gi: list[FloatArray] = []
+    amps: list[IntArray] = []
+    lop: list[npt.NDArray[np.str_]] = []
+    kind: list[npt.NDArray[np.str_]] = []
+    offset = 0
+    for op in section.operators:
+        topo = load_topology(op.topology)
+        names.append(np.char.add(f"{op.name}:", topo.node_name.astype(str)))
+        ops.append(np.full(topo.n_nodes, op.name))
+        lat.append(topo.lat_deg)
+        lon.append(topo.lon_deg)
+        src.append(topo.src + offset)
+        dst.append(topo.dst + offset)
+        km = topo.length_km * op.route_factor
+        length_km.append(km)
+        gi.append(np.full(topo.n_links, op.fibre.group_index))
+        amps.append(amplifier_count(km, op.fibre.span_length_km))
+        lop.append(np.full(topo.n_links, op.name))
+        kind.append(np.full(topo.n_links, "backbone"))
+        offset += topo.n_nodes
+
+    node_name = np.concatenate(names)
+    node_operator = np.concatenate(ops)
+    lat_deg = np.concatenate(lat)
+    lon_deg = np.concatenate(lon)
+
+    # Interconnection points: every pair of nodes of different operators within the distance.
+    d_m = great_circle_m(lat_deg[:, None], lon_deg[:, None], lat_deg[None, :], lon_deg[None, :])
+    iu, ju = np.triu_indices(node_name.size, k=1)
+    pair_d = d_m[iu, ju]
+    ok = (node_operator[iu] != node_operator[ju]) & (pair_d <= section.interconnect_max_km * 1e3)
+    ix_km = np.maximum(pair_d[ok] * section.metro_route_factor / 1e3, 0.1)
+    src.append(iu[ok].astype(np.int64))
+    dst.append(ju[ok].astype(np.int64))
+    length_km.append(ix_km)
+    gi.append(np.full(ix_km.size, section.operators[0].fibre.group_index))
+    amps.append(amplifier_count(ix_km, section.operators[0].fibre.span_length_km))
+    lop.append(np.char.add(np.char.add(node_operator[iu[ok]], "|"), node_operator[ju[ok]]))
+    kind.append(np.full(ix_km.size, "interconnect"))
+
+    s = np.concatenate(src)
+    t = np.concatenate(dst)
+    n_amp = np.concatenate(amps)
+    degree = np.bincount(np.concatenate([s, t]), minlength=node_name.size)
+    return Backbone(
+        node_name=node_name,
+        node_operator=node_operator,
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        node_power_w=degree * eq.roadm_degree_power_w,
+        src=s,
+        dst=t,
+        length_m=np.concatenate(length_km) * 1e3,
+        group_index=np.concatenate(gi),
+        amplifiers=n_amp,
+        link_power_w=n_amp * eq.amplifier_power_w,
+        link_operator=np.concatenate(lop),
+        link_kind=np.concatenate(kind),
+        capacity_bps=np.full(s.size, eq.channels_per_fibre * eq.transceiver_rate_bps),
+    )
+
+
+def nearest_homes(
+    lat_deg: npt.ArrayLike,
+    lon_deg: npt.ArrayLike,
+    backbone: Backbone,
+    k: int = 2,
+) -> tuple[IntArray, FloatArray]:
+    """The ``k`` nearest backbone nodes of each point (dual homing) and great-circle distances.
+
+    Returns ``(node_index (N, k), distance_m (N, k))`` sorted nearest first.
+    """
+    la = np.asarray(lat_deg, dtype=np.float64)[:, None]
+    lo = np.asarray(lon_deg, dtype=np.float64)[:, None]
+    d = great_circle_m(la, lo, backbone.lat_deg[None, :], backbone.lon_deg[None, :])
+    k = min(k, backbone.node_name.size)
+    idx = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return idx.astype(np.int64), np.take_along_axis(d, idx, axis=1)
