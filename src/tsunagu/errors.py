@@ -29,3 +29,10 @@ class DataError(TsunaguError):
 
 class ModelRangeError(TsunaguError):
     """Inputs lie outside the validity range of a published model."""
+
+
+class NoPathError(InfeasibleError):
+    """No usable path joins two nodes; the message names both and what to check."""
+
+
+__all__ += ["NoPathError"]

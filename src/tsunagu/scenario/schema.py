@@ -38,7 +38,9 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Timeline(_Strict):
@@ -246,6 +248,9 @@ class Service(_Strict):
 class DemandSection(_Strict):
     min_city_population: Annotated[int, Field(ge=1000)] = 50_000
     max_points: Annotated[int, Field(ge=1)] = 2_000
+    areas: list[str] = Field(
+        default=[], description="regions or prefectures to keep (English names); empty = all Japan"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -162,8 +162,11 @@ def run_twin(
         access = np.where(ran_up, 1, np.where(h_ok, 2, np.where(l_ok, 3, 0)))
         access_node = np.select(
             [access == 1, access == 2, access == 3],
-            [twin.idx_demand, twin.idx_haps[np.maximum(h_idx, 0)],
-             twin.idx_gateway[np.maximum(g_idx, 0)] if twin.idx_gateway.size else twin.idx_demand],
+            [
+                twin.idx_demand,
+                twin.idx_haps[np.maximum(h_idx, 0)] if twin.idx_haps.size else twin.idx_demand,
+                twin.idx_gateway[np.maximum(g_idx, 0)] if twin.idx_gateway.size else twin.idx_demand,
+            ],
             default=twin.idx_demand,
         )
         access_prop_s = np.select(

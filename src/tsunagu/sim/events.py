@@ -49,6 +49,14 @@ class EventSchedule:
         links = twin.static.links
         node_names = [str(n) for n in nodes.name]
         index = {n: i for i, n in enumerate(node_names)}
+        # A bare backbone city ("Tokyo") names the node when exactly one operator has it.
+        bare: dict[str, list[int]] = {}
+        for i, n in enumerate(node_names):
+            if ":" in n and not n.startswith("CO:"):
+                bare.setdefault(n.split(":", 1)[1], []).append(i)
+        for city, ids in bare.items():
+            if len(ids) == 1 and city not in index:
+                index[city] = ids[0]
         prefs = geo.load_prefectures()
         pref_names = {str(n).lower(): int(c) for n, c in zip(prefs.name_en, prefs.jis_code, strict=True)}
         regions = {str(r).lower() for r in prefs.region}
@@ -61,7 +69,8 @@ class EventSchedule:
         for i, ev in enumerate(events):
             if ev.kind in ("node_down", "site_down"):
                 if ev.target not in index:
-                    raise _unknown("node" if ev.kind == "node_down" else "site", ev.target, node_names, i)
+                    kind = "node" if ev.kind == "node_down" else "site"
+                    raise _unknown(kind, ev.target, list(index), i)
                 self._node_down.append((ev.start_s, ev.end_s, index[ev.target]))
             elif ev.kind == "link_down":
                 a, sep, b = ev.target.partition("--")
@@ -72,7 +81,7 @@ class EventSchedule:
                     )
                 for end in (a, b):
                     if end not in index:
-                        raise _unknown("node", end, node_names, i)
+                        raise _unknown("node", end, list(index), i)
                 u, v = index[a], index[b]
                 hit = np.flatnonzero(
                     ((links.src == u) & (links.dst == v)) | ((links.src == v) & (links.dst == u))

@@ -15,7 +15,18 @@ from tsunagu import __version__
 if TYPE_CHECKING:
     from tsunagu.sim.twin import Twin
 
-__all__ = ["RunResult", "StepRecord", "summarise", "weighted_quantile"]
+__all__ = ["RunResult", "StepRecord", "finite_or_none", "summarise", "weighted_quantile"]
+
+
+def finite_or_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (strict JSON has no inf or NaN)."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_or_none(v) for v in obj]
+    return obj
 
 
 def weighted_quantile(
@@ -186,4 +197,4 @@ def summarise(
         "per_region": per_region,
         "max_link_utilisation": float(max((r.max_link_utilisation for r in records), default=0.0)),
     }
-    return RunResult(summary=summary, steps=steps, flows=flows, satellites=sats, nodes=nodes_tbl, links=links_tbl)
+    return RunResult(summary=finite_or_none(summary), steps=steps, flows=flows, satellites=sats, nodes=nodes_tbl, links=links_tbl)

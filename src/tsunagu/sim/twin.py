@@ -48,6 +48,39 @@ def _prefecture_area_km2() -> dict[int, float]:
     return areas
 
 
+def _area_filter(
+    areas: list[str], prefecture: IntArray, region: npt.NDArray[np.str_]
+) -> npt.NDArray[np.bool_]:
+    """Demand points inside the named regions or prefectures (all when ``areas`` is empty)."""
+    if not areas:
+        return np.ones(prefecture.size, dtype=bool)
+    prefs = geo.load_prefectures()
+    by_name = {str(n).lower(): int(c) for n, c in zip(prefs.name_en, prefs.jis_code, strict=True)}
+    regions = {str(r).lower() for r in prefs.region}
+    keep = np.zeros(prefecture.size, dtype=bool)
+    for a in areas:
+        key = a.lower()
+        if key in by_name:
+            keep |= prefecture == by_name[key]
+        elif key in regions:
+            keep |= np.char.lower(region.astype(str)) == key
+        else:
+            import difflib
+
+            known = sorted({*(str(n) for n in prefs.name_en), *(str(r) for r in prefs.region)})
+            close = difflib.get_close_matches(a, known, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ScenarioError(
+                f"demand.areas: {a!r} is neither a region nor a prefecture{hint} "
+                f"(regions: {sorted({str(r) for r in prefs.region})})"
+            )
+    if not keep.any():
+        raise ScenarioError(
+            f"demand.areas {areas} keep no demand point; lower demand.min_city_population"
+        )
+    return keep
+
+
 @dataclass(frozen=True)
 class DemandLayer:
     name: npt.NDArray[np.str_]
@@ -71,20 +104,23 @@ class Twin:
 
         # --- demand points -------------------------------------------------------------------
         dp = geo.demand_points(sc.demand.min_city_population, sc.demand.max_points)
+        keep = _area_filter(sc.demand.areas, np.asarray(dp.prefecture), np.asarray(dp.region))
         areas = _prefecture_area_km2()
-        pref_pop = np.bincount(dp.prefecture, weights=dp.population, minlength=48)
-        share = dp.population / pref_pop[dp.prefecture]
-        area = share * np.array([areas.get(int(p), 0.0) for p in dp.prefecture])
+        pref = np.asarray(dp.prefecture, dtype=np.int64)
+        popu = np.asarray(dp.population, dtype=np.float64)
+        pref_pop = np.bincount(pref, weights=popu, minlength=48)
+        share = popu / pref_pop[pref]
+        area = share * np.array([areas.get(int(p), 0.0) for p in pref])
         self.demand = DemandLayer(
-            name=np.asarray(dp.name).astype(str),
-            lat_deg=np.asarray(dp.lat_deg, dtype=np.float64),
-            lon_deg=np.asarray(dp.lon_deg, dtype=np.float64),
-            prefecture=np.asarray(dp.prefecture, dtype=np.int64),
-            region=np.asarray(dp.region).astype(str),
-            grid_region=np.asarray(dp.grid_region).astype(str),
-            population=np.asarray(dp.population, dtype=np.float64),
-            area_km2=area,
-            ecef_m=_ecef(dp.lat_deg, dp.lon_deg),
+            name=np.asarray(dp.name).astype(str)[keep],
+            lat_deg=np.asarray(dp.lat_deg, dtype=np.float64)[keep],
+            lon_deg=np.asarray(dp.lon_deg, dtype=np.float64)[keep],
+            prefecture=pref[keep],
+            region=np.asarray(dp.region).astype(str)[keep],
+            grid_region=np.asarray(dp.grid_region).astype(str)[keep],
+            population=popu[keep],
+            area_km2=area[keep],
+            ecef_m=_ecef(np.asarray(dp.lat_deg)[keep], np.asarray(dp.lon_deg)[keep]),
         )
         missing = sorted(set(self.demand.grid_region) - set(sc.compute.carbon_intensity_g_per_kwh))
         if missing:

@@ -1,0 +1,211 @@
+"""The ``tsunagu`` command line. Only this module prints."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tsunagu.errors import TsunaguError
+from tsunagu.sim.kpis import finite_or_none
+
+app = typer.Typer(
+    name="tsunagu",
+    help="tsunagu (繋ぐ): the open digital twin of Beyond 5G infrastructure.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+# (key, label, unit, format)
+KPI_ROWS: list[tuple[str, str, str, str]] = [
+    ("latency_p50_ms", "latency p50", "ms", "{:.1f}"),
+    ("latency_p95_ms", "latency p95", "ms", "{:.1f}"),
+    ("sla_share", "requests within SLA", "%", "{:.2%}"),
+    ("served_share", "requests served", "%", "{:.2%}"),
+    ("population_served_share", "population served (mean over steps)", "%", "{:.2%}"),
+    ("requests_total", "requests", "", "{:,.0f}"),
+    ("energy_total_kwh", "energy, total", "kWh", "{:,.0f}"),
+    ("energy_compute_kwh", "energy, compute", "kWh", "{:,.0f}"),
+    ("energy_ran_kwh", "energy, RAN", "kWh", "{:,.0f}"),
+    ("energy_optical_kwh", "energy, optical", "kWh", "{:,.0f}"),
+    ("energy_ntn_kwh", "energy, NTN ground segment", "kWh", "{:,.0f}"),
+    ("carbon_kg", "carbon", "kg CO2e", "{:,.0f}"),
+]
+
+
+def _fmt(fmt: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞"
+    text: str = fmt.format(value).replace("%", "")
+    return text
+
+
+def _fail(exc: TsunaguError) -> None:
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _kpi_table(summary: dict[str, Any]) -> Table:
+    t = Table(title=f"tsunagu · {summary['scenario']} · {summary['steps']} steps of {summary['step_s']:g} s")
+    t.add_column("KPI")
+    t.add_column("value", justify="right")
+    t.add_column("unit")
+    for key, label, unit, fmt in KPI_ROWS:
+        t.add_row(label, _fmt(fmt, summary["kpis"].get(key)), unit)
+    return t
+
+
+def _json_default(o: Any) -> Any:
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(finite_or_none(data), indent=2, allow_nan=False, default=_json_default) + "\n")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or YAML path.")] = "japan-2030",
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory to write.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print KPIs as JSON.")] = False,
+    report: Annotated[bool, typer.Option(help="Write report.html into the run directory.")] = True,
+) -> None:
+    """Run a scenario end to end and print its KPIs."""
+    from tsunagu.runner import run as run_scenario
+    from tsunagu.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+        out_dir = out if out is not None else Path("runs") / sc.name
+        if as_json:
+            result = run_scenario(sc, out_dir)
+        else:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} steps"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(f"running {sc.name}", total=None)
+
+                def tick(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                result = run_scenario(sc, out_dir, progress=tick)
+        if report:
+            from tsunagu.report import write_report
+
+            write_report(out_dir)
+    except TsunaguError as exc:
+        _fail(exc)
+        return
+    summary = result.summary
+    if as_json:
+        _print_json({**summary, "run_dir": str(out_dir)})
+        return
+    console.print(_kpi_table(summary))
+    console.print(
+        f"{summary['counts']['demand_points']} demand points · {summary['counts']['nodes']} nodes · "
+        f"{summary['counts']['links']} links · {summary['counts']['satellites']} satellites · "
+        f"{summary['counts']['ran_sites']:,} RAN sites · ran in {summary['runtime_s']:.1f} s"
+    )
+    console.print(f"results: {out_dir}" + (f" · report: {out_dir / 'report.html'}" if report else ""))
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or YAML path.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check a scenario file and report the first problem with file:line and the fix."""
+    from tsunagu.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+    except TsunaguError as exc:
+        if as_json:
+            _print_json({"valid": False, "error": str(exc)})
+            raise typer.Exit(code=2) from None
+        _fail(exc)
+        return
+    if as_json:
+        _print_json({"valid": True, "name": sc.name})
+    else:
+        console.print(f"[green]valid[/]: {scenario} ({sc.name})")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `tsunagu run`.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Report path (default RUN/report.html).")] = None,
+) -> None:
+    """Write the self-contained HTML report of a run."""
+    from tsunagu.report import write_report
+
+    try:
+        path = write_report(run_dir, out)
+    except TsunaguError as exc:
+        _fail(exc)
+        return
+    console.print(f"report: {path}")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="First run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="Second run directory.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show two runs' KPIs side by side with the difference."""
+    from tsunagu.results.store import read_summary
+
+    try:
+        a = read_summary(run_a)
+        b = read_summary(run_b)
+    except TsunaguError as exc:
+        _fail(exc)
+        return
+    rows = []
+    for key, label, unit, fmt in KPI_ROWS:
+        va, vb = a["kpis"].get(key), b["kpis"].get(key)
+        delta = vb - va if isinstance(va, float | int) and isinstance(vb, float | int) else None
+        rows.append((key, label, unit, fmt, va, vb, delta))
+    if as_json:
+        _print_json(
+            {
+                "a": str(run_a),
+                "b": str(run_b),
+                "kpis": {k: {"a": va, "b": vb, "delta": d} for k, _, _, _, va, vb, d in rows},
+            }
+        )
+        return
+    t = Table(title=f"{a['scenario']} ({run_a})  vs  {b['scenario']} ({run_b})")
+    for col, just in (("KPI", "left"), ("A", "right"), ("B", "right"), ("B − A", "right"), ("unit", "left")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for _, label, unit, fmt, va, vb, d in rows:
+        t.add_row(label, _fmt(fmt, va), _fmt(fmt, vb), _fmt(fmt, d), unit)
+    console.print(t)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

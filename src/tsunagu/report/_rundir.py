@@ -1,0 +1,157 @@
+"""Read a run directory (docs/results-format.md) into NumPy columns for the report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tsunagu.errors import DataError
+
+__all__ = ["Columns", "RunData", "read_run"]
+
+Columns = dict[str, npt.NDArray[Any]]
+
+_FIX = "run `tsunagu run SCENARIO --out DIR` first (or point at a complete run directory)"
+
+# The columns the report reads from each table; other columns are ignored.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "nodes.parquet": ("name", "kind", "domain", "operator", "lat_deg", "lon_deg", "up"),
+    "links.parquet": ("src_name", "dst_name", "domain", "medium", "length_m", "up", "operator"),
+    "steps.parquet": (
+        "step",
+        "time_s",
+        "served_share",
+        "sla_share",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "population_served",
+        "population_unserved",
+        "energy_optical_kwh",
+        "energy_ran_kwh",
+        "energy_ntn_kwh",
+        "energy_compute_kwh",
+        "energy_total_kwh",
+        "carbon_kg",
+    ),
+    "flows.parquet": (
+        "step",
+        "demand",
+        "prefecture",
+        "region",
+        "lat_deg",
+        "lon_deg",
+        "population",
+        "service",
+        "demand_rps",
+        "access",
+        "site",
+        "latency_propagation_ms",
+        "latency_transmission_ms",
+        "latency_queueing_ms",
+        "latency_processing_ms",
+        "latency_total_ms",
+        "sla_met",
+    ),
+    "satellites.parquet": ("step", "constellation", "sat_id", "lat_deg", "lon_deg"),
+}
+_SUMMARY_KEYS = ("scenario", "counts", "kpis")
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The parts of a run directory the report shows."""
+
+    summary: dict[str, Any]
+    nodes: Columns
+    links: Columns
+    steps: Columns
+    flows: Columns
+    satellites: Columns
+
+
+def read_run(run_dir: Path) -> RunData:
+    """Read ``summary.json`` and the Parquet tables of ``run_dir``.
+
+    Raises
+    ------
+    DataError
+        If ``run_dir``, a file, a column or a summary key is missing or unreadable; the message
+        names it and says how to produce it.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataError(f"run directory {run_dir} does not exist; {_FIX}")
+    tables = {name: _read_table(run_dir / name, cols) for name, cols in _COLUMNS.items()}
+    return RunData(
+        summary=_read_summary(run_dir / "summary.json"),
+        nodes=tables["nodes.parquet"],
+        links=tables["links.parquet"],
+        steps=tables["steps.parquet"],
+        flows=tables["flows.parquet"],
+        satellites=tables["satellites.parquet"],
+    )
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise DataError(f"{path} is missing; {_FIX}")
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path} is not valid JSON ({exc}); re-run `tsunagu run` to rewrite it"
+        ) from exc
+    if not isinstance(summary, dict):
+        raise DataError(f"{path} must hold a JSON object; re-run `tsunagu run` to rewrite it")
+    for key in _SUMMARY_KEYS:
+        if key not in summary:
+            raise DataError(
+                f"{path} has no '{key}' key (see docs/results-format.md); "
+                "re-run `tsunagu run` with this version of tsunagu"
+            )
+    for key in ("counts", "kpis"):
+        if not isinstance(summary[key], dict):
+            raise DataError(f"{path}: '{key}' must be a JSON object (see docs/results-format.md)")
+    return summary
+
+
+def _read_table(path: Path, columns: tuple[str, ...]) -> Columns:
+    if not path.is_file():
+        raise DataError(f"{path} is missing; {_FIX}")
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path} is not a readable Parquet file ({exc}); {_FIX}") from exc
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise DataError(
+            f"{path} lacks column(s) {', '.join(missing)} (see docs/results-format.md); "
+            "re-run `tsunagu run` with this version of tsunagu"
+        )
+    try:
+        table = pq.read_table(path, columns=list(columns))
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path} could not be read ({exc}); {_FIX}") from exc
+    return {name: _to_numpy(table.column(name)) for name in columns}
+
+
+def _to_numpy(column: pa.ChunkedArray) -> npt.NDArray[Any]:
+    """One column as NumPy: numbers as float/int/bool, text as ``str`` objects ('' for null)."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return np.array(["" if v is None else v for v in column.to_pylist()], dtype=object)
+    if pa.types.is_boolean(kind):
+        return np.asarray(column.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_integer(kind) and column.null_count == 0:
+        return np.asarray(column.to_numpy(), dtype=np.int64)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
