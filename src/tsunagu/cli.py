@@ -60,7 +60,11 @@ def _fail(exc: TsunaguError) -> None:
 
 
 def _kpi_table(summary: dict[str, Any]) -> Table:
-    t = Table(title=f"tsunagu · {summary['scenario']} · {summary['steps']} steps of {summary['step_s']:g} s")
+    t = Table(
+        title=(
+            f"tsunagu · {summary['scenario']} · {summary['steps']} steps of {summary['step_s']:g} s"
+        )
+    )
     t.add_column("KPI")
     t.add_column("value", justify="right")
     t.add_column("unit")
@@ -74,12 +78,16 @@ def _json_default(o: Any) -> Any:
 
 
 def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(finite_or_none(data), indent=2, allow_nan=False, default=_json_default) + "\n")
+    sys.stdout.write(
+        json.dumps(finite_or_none(data), indent=2, allow_nan=False, default=_json_default) + "\n"
+    )
 
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Built-in scenario name or YAML path.")] = "japan-2030",
+    scenario: Annotated[
+        str, typer.Argument(help="Built-in scenario name or YAML path.")
+    ] = "japan-2030",
     out: Annotated[Path | None, typer.Option("--out", help="Run directory to write.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print KPIs as JSON.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html into the run directory.")] = True,
@@ -121,11 +129,14 @@ def run(
         return
     console.print(_kpi_table(summary))
     console.print(
-        f"{summary['counts']['demand_points']} demand points · {summary['counts']['nodes']} nodes · "
+        f"{summary['counts']['demand_points']} demand points · "
+        f"{summary['counts']['nodes']} nodes · "
         f"{summary['counts']['links']} links · {summary['counts']['satellites']} satellites · "
         f"{summary['counts']['ran_sites']:,} RAN sites · ran in {summary['runtime_s']:.1f} s"
     )
-    console.print(f"results: {out_dir}" + (f" · report: {out_dir / 'report.html'}" if report else ""))
+    console.print(
+        f"results: {out_dir}" + (f" · report: {out_dir / 'report.html'}" if report else "")
+    )
 
 
 @app.command()
@@ -153,7 +164,9 @@ def validate(
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `tsunagu run`.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Report path (default RUN/report.html).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report path (default RUN/report.html).")
+    ] = None,
 ) -> None:
     """Write the self-contained HTML report of a run."""
     from tsunagu.report import write_report
@@ -196,7 +209,13 @@ def compare(
         )
         return
     t = Table(title=f"{a['scenario']} ({run_a})  vs  {b['scenario']} ({run_b})")
-    for col, just in (("KPI", "left"), ("A", "right"), ("B", "right"), ("B − A", "right"), ("unit", "left")):
+    for col, just in (
+        ("KPI", "left"),
+        ("A", "right"),
+        ("B", "right"),
+        ("B − A", "right"),
+        ("unit", "left"),
+    ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for _, label, unit, fmt, va, vb, d in rows:
         t.add_row(label, _fmt(fmt, va), _fmt(fmt, vb), _fmt(fmt, d), unit)

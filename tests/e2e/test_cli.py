@@ -39,8 +39,16 @@ def _run(path: Path, out: Path) -> dict[str, Any]:
 def test_run_json_writes_a_complete_run_directory(tmp_path: Path) -> None:
     out = tmp_path / "run"
     summary = _run(MINIMAL, out)
-    for name in ("summary.json", "scenario.yaml", "steps.parquet", "flows.parquet",
-                 "nodes.parquet", "links.parquet", "satellites.parquet", "results.duckdb"):
+    for name in (
+        "summary.json",
+        "scenario.yaml",
+        "steps.parquet",
+        "flows.parquet",
+        "nodes.parquet",
+        "links.parquet",
+        "satellites.parquet",
+        "results.duckdb",
+    ):
         assert (out / name).is_file(), name
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["kpis"] == summary["kpis"]
@@ -66,8 +74,14 @@ def _single_site(dc: dict[str, Any]) -> dict[str, Any]:
 
 def test_moving_a_data_centre_moves_latency_by_the_fibre_it_adds(tmp_path: Path) -> None:
     """Moving the only DC away changes each flow's propagation by 2·Δ(metro fibre)·n/c."""
-    dc = {"name": "dc", "kind": "core", "lat_deg": 35.70, "lon_deg": 139.80, "gpus": 100000,
-          "grid_region": "Tokyo"}
+    dc = {
+        "name": "dc",
+        "kind": "core",
+        "lat_deg": 35.70,
+        "lon_deg": 139.80,
+        "gpus": 100000,
+        "grid_region": "Tokyo",
+    }
     moved = {**dc, "lat_deg": 35.80, "lon_deg": 139.95}
     a = _run(_write(tmp_path, _single_site(dc), "a"), tmp_path / "a")
     b = _run(_write(tmp_path, _single_site(moved), "b"), tmp_path / "b")
@@ -80,14 +94,16 @@ def test_moving_a_data_centre_moves_latency_by_the_fibre_it_adds(tmp_path: Path)
     assert set(homes[0]) == set(homes_b[0]), "test set-up: the DC must keep its homes"
     factor = sc.optical.metro_route_factor
     d_a = great_circle_m(dc["lat_deg"], dc["lon_deg"], bb.lat_deg[homes[0]], bb.lon_deg[homes[0]])
-    d_b = great_circle_m(moved["lat_deg"], moved["lon_deg"], bb.lat_deg[homes[0]], bb.lon_deg[homes[0]])
+    d_b = great_circle_m(
+        moved["lat_deg"], moved["lon_deg"], bb.lat_deg[homes[0]], bb.lon_deg[homes[0]]
+    )
     expected_ms = 2.0 * factor * (d_b - d_a) * 1.468 / C_M_PER_S * 1e3  # one value per home
 
     ta = pq.read_table(tmp_path / "a" / "flows.parquet")
     tb = pq.read_table(tmp_path / "b" / "flows.parquet")
     same_hops = ta["hops"].to_numpy() == tb["hops"].to_numpy()
     ran = ta["access"].to_numpy(zero_copy_only=False) == "ran"
-    delta = (tb["latency_propagation_ms"].to_numpy() - ta["latency_propagation_ms"].to_numpy())
+    delta = tb["latency_propagation_ms"].to_numpy() - ta["latency_propagation_ms"].to_numpy()
     delta = delta[same_hops & ran]
     assert delta.size > 50
     # Each flow leaves the DC through one of its two homes: its change is one of two values.
@@ -97,8 +113,14 @@ def test_moving_a_data_centre_moves_latency_by_the_fibre_it_adds(tmp_path: Path)
 
 
 def test_longer_backbone_links_never_shorten_latency(tmp_path: Path) -> None:
-    osaka = {"name": "dc-osaka", "kind": "core", "lat_deg": 34.69, "lon_deg": 135.50,
-             "gpus": 100000, "grid_region": "Kansai"}
+    osaka = {
+        "name": "dc-osaka",
+        "kind": "core",
+        "lat_deg": 34.69,
+        "lon_deg": 135.50,
+        "gpus": 100000,
+        "grid_region": "Kansai",
+    }
     data = _single_site(osaka)
     longer = yaml.safe_load(yaml.safe_dump(data))
     longer["optical"]["operators"][0]["route_factor"] = 1.25
@@ -106,7 +128,9 @@ def test_longer_backbone_links_never_shorten_latency(tmp_path: Path) -> None:
     b = _run(_write(tmp_path, longer, "b"), tmp_path / "b")
     ta = pq.read_table(tmp_path / "a" / "flows.parquet")
     tb = pq.read_table(tmp_path / "b" / "flows.parquet")
-    same_site = ta["site"].to_numpy(zero_copy_only=False) == tb["site"].to_numpy(zero_copy_only=False)
+    same_site = ta["site"].to_numpy(zero_copy_only=False) == tb["site"].to_numpy(
+        zero_copy_only=False
+    )
     pa_ms = ta["latency_propagation_ms"].to_numpy()[same_site]
     pb_ms = tb["latency_propagation_ms"].to_numpy()[same_site]
     assert np.all(pb_ms >= pa_ms - 1e-9)
@@ -126,7 +150,9 @@ def test_longer_backbone_links_never_shorten_latency(tmp_path: Path) -> None:
         ("name: minimal", "name: [minimal", "invalid YAML"),
     ],
 )
-def test_validate_reports_one_clear_line(tmp_path: Path, old: str, new: str, expect: str | None) -> None:
+def test_validate_reports_one_clear_line(
+    tmp_path: Path, old: str, new: str, expect: str | None
+) -> None:
     text = MINIMAL.read_text()
     assert old in text
     bad = tmp_path / "bad.yaml"
@@ -144,9 +170,12 @@ def test_validate_reports_one_clear_line(tmp_path: Path, old: str, new: str, exp
 def test_unknown_event_target_names_close_matches(tmp_path: Path) -> None:
     data: dict[str, Any] = yaml.safe_load(MINIMAL.read_text())
     data["events"] = [{"kind": "link_down", "target": "Tokio--Nagoya", "start_s": 0, "end_s": 10}]
-    res = runner.invoke(app, ["run", str(_write(tmp_path, data, "ev")), "--out", str(tmp_path / "o")])
+    res = runner.invoke(
+        app, ["run", str(_write(tmp_path, data, "ev")), "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2
-    assert "Tokyo" in res.output and "Traceback" not in res.output
+    assert "Tokyo" in res.output
+    assert "Traceback" not in res.output
 
 
 def test_compare_and_report(tmp_path: Path) -> None:
@@ -159,9 +188,11 @@ def test_compare_and_report(tmp_path: Path) -> None:
     cmp = json.loads(res.stdout)
     assert set(cmp["kpis"]) >= {"latency_p50_ms", "energy_total_kwh", "carbon_kg"}
     table = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "b")])
-    assert table.exit_code == 0 and "latency p50" in table.stdout
+    assert table.exit_code == 0
+    assert "latency p50" in table.stdout
     rep = runner.invoke(app, ["report", str(tmp_path / "a")])
     assert rep.exit_code == 0, rep.output
     assert (tmp_path / "a" / "report.html").stat().st_size > 100_000
     missing = runner.invoke(app, ["report", str(tmp_path / "nothing")])
-    assert missing.exit_code == 2 and "tsunagu run" in missing.output
+    assert missing.exit_code == 2
+    assert "tsunagu run" in missing.output

@@ -53,7 +53,11 @@ def test_minimal_scenario_loads_with_its_values() -> None:
     assert len(scenario.ntn.haps) == 1
     assert len(scenario.ntn.gateways) == 1
     assert scenario.timeline.duration_s / scenario.timeline.step_s == pytest.approx(2.0)
-    assert scenario.compute.carbon_intensity_g_per_kwh == {"Tokyo": 539.0, "Kansai": 365.0}
+    assert scenario.compute.carbon_intensity_g_per_kwh == {
+        "Tokyo": 539.0,
+        "Kansai": 365.0,
+        "Chubu": 480.0,
+    }
 
 
 def test_path_given_as_str_and_text_give_equal_scenarios() -> None:
@@ -296,10 +300,10 @@ def test_wrong_type_says_what_was_expected_and_given() -> None:
             "(freq_ghz → GHz), e.g. freq_ghz: 3.5.",
         ),
         (
-            "gpus: 1024",
-            "gpus: 1024 GPUs",
+            "gpus: 6000",
+            "gpus: 6000 GPUs",
             "compute.sites[0].gpus",
-            "give a plain number without a unit, e.g. 1024.",
+            "give a plain number without a unit, e.g. 6000.",
         ),
     ],
 )

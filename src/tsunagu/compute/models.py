@@ -26,7 +26,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
-def gpu_seconds_per_request(energy_wh_per_request: npt.ArrayLike, gpu_power_w: npt.ArrayLike) -> FloatArray:
+def gpu_seconds_per_request(
+    energy_wh_per_request: npt.ArrayLike, gpu_power_w: npt.ArrayLike
+) -> FloatArray:
     """GPU-seconds one request occupies, from its published energy and the GPU's board power.
 
     A request that draws ``E`` Wh on GPUs running at their board power ``P`` occupies
@@ -36,7 +38,9 @@ def gpu_seconds_per_request(energy_wh_per_request: npt.ArrayLike, gpu_power_w: n
     e = np.asarray(energy_wh_per_request, dtype=np.float64)
     p = np.asarray(gpu_power_w, dtype=np.float64)
     if np.any(p <= 0.0) or np.any(e <= 0.0):
-        raise ModelRangeError("gpu_seconds_per_request needs energy_wh_per_request > 0 and gpu_power_w > 0")
+        raise ModelRangeError(
+            "gpu_seconds_per_request needs energy_wh_per_request > 0 and gpu_power_w > 0"
+        )
     return np.asarray(3600.0 * e / p, dtype=np.float64)
 
 
@@ -79,7 +83,9 @@ def mmc_mean_wait_s(
     s = np.asarray(service_time_s, dtype=np.float64)
     c = np.asarray(servers, dtype=np.float64)
     if np.any(lam < 0) or np.any(s <= 0) or np.any(c < 1):
-        raise ModelRangeError("mmc_mean_wait_s needs arrival rate >= 0, service time > 0, servers >= 1")
+        raise ModelRangeError(
+            "mmc_mean_wait_s needs arrival rate >= 0, service time > 0, servers >= 1"
+        )
     a = lam * s
     pw = erlang_c(c, a)
     headroom = c / s - lam
@@ -103,6 +109,8 @@ def site_energy_kwh(
 def carbon_kg(energy_kwh: npt.ArrayLike, intensity_g_per_kwh: npt.ArrayLike) -> FloatArray:
     """Emissions in kg CO2-eq of ``energy_kwh`` at a grid intensity in g/kWh."""
     return np.asarray(
-        np.asarray(energy_kwh, dtype=np.float64) * np.asarray(intensity_g_per_kwh, dtype=np.float64) / 1000.0,
+        np.asarray(energy_kwh, dtype=np.float64)
+        * np.asarray(intensity_g_per_kwh, dtype=np.float64)
+        / 1000.0,
         dtype=np.float64,
     )

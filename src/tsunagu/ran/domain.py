@@ -13,6 +13,7 @@ takes ``b / (C (1 − ρ))`` on average (M/G/1-PS).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,7 @@ def hex_layout_mean_se(
     bandwidth_hz: float,
     tx_power_dbm: float,
     noise_figure_db: float,
-    scenario: str,
+    scenario: Literal["uma", "umi", "rma"],
     bs_height_m: float,
     ue_height_m: float,
     n_samples: int = 24,
@@ -98,7 +99,11 @@ def plan_cells(section: RanSection, population: npt.ArrayLike, area_km2: npt.Arr
     sites = np.maximum(np.ceil(area / site_area_km2), 1.0)
 
     se = {}
-    for scen, isd_val in (("uma", section.isd_urban_m), ("rma", section.isd_rural_m)):
+    layouts: tuple[tuple[Literal["uma", "rma"], float], ...] = (
+        ("uma", section.isd_urban_m),
+        ("rma", section.isd_rural_m),
+    )
+    for scen, isd_val in layouts:
         se[scen] = sum(
             hex_layout_mean_se(
                 isd_val,
@@ -130,7 +135,9 @@ def plan_cells(section: RanSection, population: npt.ArrayLike, area_km2: npt.Arr
     )
 
 
-def ps_transfer_time_s(bits: npt.ArrayLike, capacity_bps: npt.ArrayLike, load: npt.ArrayLike) -> FloatArray:
+def ps_transfer_time_s(
+    bits: npt.ArrayLike, capacity_bps: npt.ArrayLike, load: npt.ArrayLike
+) -> FloatArray:
     """Mean transfer time of ``bits`` in a processor-sharing cell at utilisation ``load``.
 
     M/G/1-PS: ``T = b / (C (1 − ρ))``; infinite when ``ρ ≥ 1``.

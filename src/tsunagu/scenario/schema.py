@@ -1,4 +1,4 @@
-"""The scenario schema: one pydantic model per SPEC §3 domain plus demand, services, events, timeline.
+"""The scenario schema: a model per SPEC §3 domain plus demand, services, events, timeline.
 
 Every quantity carries its unit in its name. Models forbid unknown keys so that a typo is an
 error (the loader then suggests the closest valid key), never a silently ignored setting.
@@ -20,9 +20,9 @@ __all__ = [
     "Gateway",
     "Haps",
     "NtnSection",
+    "OperatorNetwork",
     "OpticalEquipment",
     "OpticalSection",
-    "OperatorNetwork",
     "RanSection",
     "Scenario",
     "Service",
@@ -34,7 +34,9 @@ Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-/]*$")]
+Name = Annotated[
+    str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.\-/]*$")
+]
 
 
 class _Strict(BaseModel):

@@ -147,8 +147,11 @@ def run_twin(
         if n_sat and twin.gateway_ecef.shape[0]:
             up_sat = state.nodes.up[twin.static.n_nodes :]
             s_idx, g_idx, s_len = best_bent_pipe(
-                twin.demand.ecef_m, twin.gateway_ecef, sat_ecef[up_sat],
-                float(np.min(sat_mask)), gw_mask,
+                twin.demand.ecef_m,
+                twin.gateway_ecef,
+                sat_ecef[up_sat],
+                float(np.min(sat_mask)),
+                gw_mask,
             )
             s_idx = np.where(s_idx >= 0, np.flatnonzero(up_sat)[np.maximum(s_idx, 0)], -1)
             l_ok = s_idx >= 0
@@ -165,7 +168,9 @@ def run_twin(
             [
                 twin.idx_demand,
                 twin.idx_haps[np.maximum(h_idx, 0)] if twin.idx_haps.size else twin.idx_demand,
-                twin.idx_gateway[np.maximum(g_idx, 0)] if twin.idx_gateway.size else twin.idx_demand,
+                twin.idx_gateway[np.maximum(g_idx, 0)]
+                if twin.idx_gateway.size
+                else twin.idx_demand,
             ],
             default=twin.idx_demand,
         )
@@ -179,8 +184,10 @@ def run_twin(
         )
         access_rate = np.select(
             [access == 2, access == 3],
-            [haps_rate[np.maximum(h_idx, 0)] if haps_rate.size else np.zeros(n_p),
-             sat_rate[np.maximum(s_idx, 0)] if n_sat else np.zeros(n_p)],
+            [
+                haps_rate[np.maximum(h_idx, 0)] if haps_rate.size else np.zeros(n_p),
+                sat_rate[np.maximum(s_idx, 0)] if n_sat else np.zeros(n_p),
+            ],
             default=np.inf,
         )
 
@@ -193,26 +200,39 @@ def run_twin(
         flow_rps = rps.ravel()
 
         # RAN cell load (AI + background traffic) and flow-level transfer times.
-        ran_bps = (rps * bits[None, :]).sum(axis=1) + twin.demand.population * sc.ran.background_bps_per_person * weights.mean()
+        ran_bps = (rps * bits[None, :]).sum(
+            axis=1
+        ) + twin.demand.population * sc.ran.background_bps_per_person * weights.mean()
         cap = twin.ran.sites * twin.ran.site_capacity_bps
         ran_load = np.where(access == 1, ran_bps / cap, 0.0)
         site_cap = twin.ran.site_capacity_bps[flow_p] / sc.ran.sectors_per_site
         ran_tx = (req_bits[flow_k] + resp_bits[flow_k]) / site_cap
-        ran_total = ps_transfer_time_s(req_bits[flow_k] + resp_bits[flow_k], site_cap, ran_load[flow_p])
+        ran_total = ps_transfer_time_s(
+            req_bits[flow_k] + resp_bits[flow_k], site_cap, ran_load[flow_p]
+        )
         other_tx = bits[flow_k] / access_rate[flow_p]
         acc_f = access[flow_p]
-        transmission = np.where(acc_f == 1, ran_tx, other_tx) + 2.0 * bits[flow_k] / eq.transceiver_rate_bps
+        transmission = (
+            np.where(acc_f == 1, ran_tx, other_tx) + 2.0 * bits[flow_k] / eq.transceiver_rate_bps
+        )
         ran_queue = np.where(acc_f == 1, ran_total - ran_tx, 0.0)
 
         # ---- transport: latency of every node to every site ----------------------------
         csr = state.csr("latency_s")
         site_up = state.nodes.up[twin.idx_site]
-        dist, pred = csgraph.dijkstra(csr, directed=False, indices=twin.idx_site, return_predecessors=True)
+        dist, pred = csgraph.dijkstra(
+            csr, directed=False, indices=twin.idx_site, return_predecessors=True
+        )
         dist[~site_up, :] = np.inf
         transport_s = dist[:, access_node].T  # (P, S)
 
         one_way = access_prop_s[:, None] + access_equip_s[:, None] + transport_s  # (P, S)
-        flow_lat = 2.0 * one_way[flow_p] + transmission[:, None] + ran_queue[:, None] + processing[flow_k][:, None]
+        flow_lat = (
+            2.0 * one_way[flow_p]
+            + transmission[:, None]
+            + ran_queue[:, None]
+            + processing[flow_k][:, None]
+        )
         flow_lat = np.where(acc_f[:, None] == 0, np.inf, flow_lat)
         gpu_load = flow_rps[:, None] * twin.gpu_s[flow_k]  # (F, S)
         problem = AllocationProblem(
@@ -220,7 +240,9 @@ def run_twin(
             load_gpu=gpu_load.max(axis=1),
             capacity_gpu=twin.site_gpus * sc.compute.max_utilisation * site_up,
             sla_s=sla_s[flow_k],
-            carbon_g_per_request=energy_wh[flow_k][:, None] / 1000.0 * twin.site_pue[None, :]
+            carbon_g_per_request=energy_wh[flow_k][:, None]
+            / 1000.0
+            * twin.site_pue[None, :]
             * twin.site_carbon_g_per_kwh[None, :],
         )
         choice = policy.allocate(problem)
@@ -266,27 +288,46 @@ def run_twin(
         reason = np.where(
             served,
             "",
-            np.where(acc_f == 0, "no access", np.where(np.isfinite(flow_lat).any(axis=1), "capacity", "no path")),
+            np.where(
+                acc_f == 0,
+                "no access",
+                np.where(np.isfinite(flow_lat).any(axis=1), "capacity", "no path"),
+            ),
         )
 
         # ---- energy and carbon ----------------------------------------------------------
         h = tl.step_s / 3600.0
         fibre = (state.links.medium_code == 0) & state.usable(True)
-        lightpaths = np.where(fibre, np.maximum(1.0, np.ceil(link_bits / eq.transceiver_rate_bps)), 0.0)
+        lightpaths = np.where(
+            fibre, np.maximum(1.0, np.ceil(link_bits / eq.transceiver_rate_bps)), 0.0
+        )
         optical_w = (
             float(np.sum(state.links.power_w[fibre]))
             + float(np.sum(lightpaths)) * 2.0 * eq.transceiver_power_w
-            + float(np.sum(np.asarray(state.nodes.extra["power_w"])[: twin.backbone.node_name.size][state.nodes.up[: twin.backbone.node_name.size]]))
+            + float(
+                np.sum(
+                    np.asarray(state.nodes.extra["power_w"])[: twin.backbone.node_name.size][
+                        state.nodes.up[: twin.backbone.node_name.size]
+                    ]
+                )
+            )
         )
         ran_w = np.where(
-            ran_up, twin.ran.sites * (sc.ran.site_power_w + sc.ran.site_power_per_load_w * np.minimum(ran_load, 1.0)), 0.0
+            ran_up,
+            twin.ran.sites
+            * (sc.ran.site_power_w + sc.ran.site_power_per_load_w * np.minimum(ran_load, 1.0)),
+            0.0,
         )
-        gw_up = state.nodes.up[twin.idx_gateway] if twin.idx_gateway.size else np.zeros(0, dtype=bool)
+        gw_up = (
+            state.nodes.up[twin.idx_gateway] if twin.idx_gateway.size else np.zeros(0, dtype=bool)
+        )
         ntn_w = float(np.sum(gw_up)) * sc.ntn.gateway_power_w
         requests = flow_rps * tl.step_s
         compute_kwh_site = np.bincount(
             site_of[served],
-            weights=(requests * energy_wh[flow_k])[served] / 1000.0 * twin.site_pue[site_of[served]],
+            weights=(requests * energy_wh[flow_k])[served]
+            / 1000.0
+            * twin.site_pue[site_of[served]],
             minlength=n_s,
         )
         e_opt = optical_w * h / 1000.0
@@ -357,7 +398,9 @@ def run_twin(
                 satellites_visible=visible,
                 links_down=int(np.count_nonzero(~state.usable(True))),
                 nodes_down=int(np.count_nonzero(~state.nodes.up)),
-                max_link_utilisation=float(np.max(link_bits / state.links.capacity_bps, initial=0.0)),
+                max_link_utilisation=float(
+                    np.max(link_bits / state.links.capacity_bps, initial=0.0)
+                ),
                 n_nodes=n_nodes,
             )
         )

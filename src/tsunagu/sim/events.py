@@ -58,7 +58,9 @@ class EventSchedule:
             if len(ids) == 1 and city not in index:
                 index[city] = ids[0]
         prefs = geo.load_prefectures()
-        pref_names = {str(n).lower(): int(c) for n, c in zip(prefs.name_en, prefs.jis_code, strict=True)}
+        pref_names = {
+            str(n).lower(): int(c) for n, c in zip(prefs.name_en, prefs.jis_code, strict=True)
+        }
         regions = {str(r).lower() for r in prefs.region}
         areas = sorted({*(str(n) for n in prefs.name_en), *(str(r) for r in prefs.region), "all"})
         self._node_down: list[tuple[float, float, int]] = []

@@ -79,7 +79,9 @@ class RunResult:
     links: pa.Table
 
 
-def _latency_stats(lat_ms: npt.NDArray[np.float64], w: npt.NDArray[np.float64], met: npt.NDArray[np.bool_]) -> dict[str, float]:
+def _latency_stats(
+    lat_ms: npt.NDArray[np.float64], w: npt.NDArray[np.float64], met: npt.NDArray[np.bool_]
+) -> dict[str, float]:
     lat = np.where(np.isnan(lat_ms), np.inf, lat_ms)
     p50, p95 = weighted_quantile(lat, w, [0.5, 0.95])
     total = float(np.sum(w))
@@ -108,13 +110,32 @@ def summarise(
     pop = flows["population"].to_numpy()
     n_k = len(sc.services)
 
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "step", "time_s", "hour_local", "demand_rps", "served_rps", "served_share", "sla_share",
-        "latency_p50_ms", "latency_p95_ms", "population_served", "population_unserved",
-        "energy_optical_kwh", "energy_ran_kwh", "energy_ntn_kwh", "energy_compute_kwh",
-        "energy_total_kwh", "carbon_kg", "satellites_visible", "links_down", "nodes_down",
-        "max_link_utilisation",
-    )}
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "step",
+            "time_s",
+            "hour_local",
+            "demand_rps",
+            "served_rps",
+            "served_share",
+            "sla_share",
+            "latency_p50_ms",
+            "latency_p95_ms",
+            "population_served",
+            "population_unserved",
+            "energy_optical_kwh",
+            "energy_ran_kwh",
+            "energy_ntn_kwh",
+            "energy_compute_kwh",
+            "energy_total_kwh",
+            "carbon_kg",
+            "satellites_visible",
+            "links_down",
+            "nodes_down",
+            "max_link_utilisation",
+        )
+    }
     for r in records:
         m = step_col == r.step
         w = rps[m]
@@ -124,18 +145,27 @@ def summarise(
         pt_pop = pop[m].reshape(-1, n_k)[:, 0]
         e_total = r.energy_optical_kwh + r.energy_ran_kwh + r.energy_ntn_kwh + r.energy_compute_kwh
         for key, val in (
-            ("step", r.step), ("time_s", r.time_s), ("hour_local", r.hour_local),
-            ("demand_rps", float(w.sum())), ("served_rps", float(w[served[m]].sum())),
+            ("step", r.step),
+            ("time_s", r.time_s),
+            ("hour_local", r.hour_local),
+            ("demand_rps", float(w.sum())),
+            ("served_rps", float(w[served[m]].sum())),
             ("served_share", float(w[served[m]].sum() / w.sum()) if w.sum() > 0 else float("nan")),
-            ("sla_share", st["sla_share"]), ("latency_p50_ms", st["latency_p50_ms"]),
+            ("sla_share", st["sla_share"]),
+            ("latency_p50_ms", st["latency_p50_ms"]),
             ("latency_p95_ms", st["latency_p95_ms"]),
             ("population_served", float(pt_pop[pt_served].sum())),
             ("population_unserved", float(pt_pop[~pt_served].sum())),
-            ("energy_optical_kwh", r.energy_optical_kwh), ("energy_ran_kwh", r.energy_ran_kwh),
-            ("energy_ntn_kwh", r.energy_ntn_kwh), ("energy_compute_kwh", r.energy_compute_kwh),
-            ("energy_total_kwh", e_total), ("carbon_kg", r.carbon_kg),
-            ("satellites_visible", r.satellites_visible), ("links_down", r.links_down),
-            ("nodes_down", r.nodes_down), ("max_link_utilisation", r.max_link_utilisation),
+            ("energy_optical_kwh", r.energy_optical_kwh),
+            ("energy_ran_kwh", r.energy_ran_kwh),
+            ("energy_ntn_kwh", r.energy_ntn_kwh),
+            ("energy_compute_kwh", r.energy_compute_kwh),
+            ("energy_total_kwh", e_total),
+            ("carbon_kg", r.carbon_kg),
+            ("satellites_visible", r.satellites_visible),
+            ("links_down", r.links_down),
+            ("nodes_down", r.nodes_down),
+            ("max_link_utilisation", r.max_link_utilisation),
         ):
             rows[key].append(val)
     steps = pa.table(rows)
@@ -159,7 +189,9 @@ def summarise(
     }
     service_col = flows["service"].to_numpy(zero_copy_only=False)
     per_service = {
-        k.name: _latency_stats(lat[service_col == k.name], w_all[service_col == k.name], met[service_col == k.name])
+        k.name: _latency_stats(
+            lat[service_col == k.name], w_all[service_col == k.name], met[service_col == k.name]
+        )
         for k in sc.services
     }
     region_col = flows["region"].to_numpy(zero_copy_only=False)
@@ -169,11 +201,20 @@ def summarise(
     }
     nodes_tbl = twin.static.nodes.to_arrow()
     links_tbl = twin.static.links.to_arrow(twin.static.nodes.name)
-    sats = pa.concat_tables(sat_tables) if sat_tables else pa.table(
-        {"step": pa.array([], pa.int64()), "time_s": pa.array([], pa.float64()),
-         "constellation": pa.array([], pa.string()), "sat_id": pa.array([], pa.int64()),
-         "lat_deg": pa.array([], pa.float64()), "lon_deg": pa.array([], pa.float64()),
-         "alt_m": pa.array([], pa.float64())}
+    sats = (
+        pa.concat_tables(sat_tables)
+        if sat_tables
+        else pa.table(
+            {
+                "step": pa.array([], pa.int64()),
+                "time_s": pa.array([], pa.float64()),
+                "constellation": pa.array([], pa.string()),
+                "sat_id": pa.array([], pa.int64()),
+                "lat_deg": pa.array([], pa.float64()),
+                "lon_deg": pa.array([], pa.float64()),
+                "alt_m": pa.array([], pa.float64()),
+            }
+        )
     )
     summary: dict[str, Any] = {
         "scenario": sc.name,
@@ -185,8 +226,8 @@ def summarise(
         "policy": sc.policy,
         "counts": {
             "demand_points": int(twin.demand.name.size),
-            "nodes": int(len(twin.static.nodes)),
-            "links": int(len(twin.static.links)),
+            "nodes": len(twin.static.nodes),
+            "links": len(twin.static.links),
             "satellites": int(sum(c.planes * c.sats_per_plane for c in sc.ntn.constellations)),
             "compute_sites": len(sc.compute.sites),
             "services": len(sc.services),
@@ -197,4 +238,11 @@ def summarise(
         "per_region": per_region,
         "max_link_utilisation": float(max((r.max_link_utilisation for r in records), default=0.0)),
     }
-    return RunResult(summary=finite_or_none(summary), steps=steps, flows=flows, satellites=sats, nodes=nodes_tbl, links=links_tbl)
+    return RunResult(
+        summary=finite_or_none(summary),
+        steps=steps,
+        flows=flows,
+        satellites=sats,
+        nodes=nodes_tbl,
+        links=links_tbl,
+    )

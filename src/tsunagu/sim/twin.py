@@ -183,8 +183,12 @@ class Twin:
         lon = np.concatenate([bb.lon_deg, self.demand.lon_deg, site_lon, gw_lon, haps_lon])
         alt = np.concatenate([np.zeros(n_bb + n_dp + len(sites) + len(gws)), haps_alt])
         power = np.concatenate(
-            [bb.node_power_w, np.zeros(n_dp + len(sites)), np.full(len(gws), sc.ntn.gateway_power_w),
-             np.zeros(len(haps))]
+            [
+                bb.node_power_w,
+                np.zeros(n_dp + len(sites)),
+                np.full(len(gws), sc.ntn.gateway_power_w),
+                np.zeros(len(haps)),
+            ]
         )
         nodes = NodeTable.build(
             name=names,
@@ -199,9 +203,7 @@ class Twin:
         self.idx_demand = np.arange(n_bb, n_bb + n_dp, dtype=np.int64)
         self.idx_site = np.arange(n_bb + n_dp, n_bb + n_dp + len(sites), dtype=np.int64)
         self.idx_gateway = self.idx_site[-1] + 1 + np.arange(len(gws), dtype=np.int64)
-        self.idx_haps = (
-            n_bb + n_dp + len(sites) + len(gws) + np.arange(len(haps), dtype=np.int64)
-        )
+        self.idx_haps = n_bb + n_dp + len(sites) + len(gws) + np.arange(len(haps), dtype=np.int64)
 
         # --- links ---------------------------------------------------------------------------
         fibre_gi = sc.optical.operators[0].fibre.group_index
@@ -232,20 +234,32 @@ class Twin:
             src=np.concatenate([bb.src, h_src, f_src]),
             dst=np.concatenate([bb.dst, h_dst, f_dst]),
             domain=np.concatenate(
-                [np.full(n_bl, "optical"), np.full(h_src.size, "optical"), np.full(f_src.size, "ntn")]
+                [
+                    np.full(n_bl, "optical"),
+                    np.full(h_src.size, "optical"),
+                    np.full(f_src.size, "ntn"),
+                ]
             ),
             medium=np.concatenate(
                 [np.full(n_bl + h_src.size, "fibre"), np.full(f_src.size, "free_space")]
             ),
             length_m=np.concatenate([bb.length_m, h_len, f_len]),
             equipment_delay_s=np.concatenate(
-                [np.full(n_bl + h_src.size, eq.roadm_delay_s), np.full(f_src.size, sc.ntn.processing_delay_s)]
+                [
+                    np.full(n_bl + h_src.size, eq.roadm_delay_s),
+                    np.full(f_src.size, sc.ntn.processing_delay_s),
+                ]
             ),
             capacity_bps=np.concatenate(
-                [bb.capacity_bps, np.full(h_src.size, eq.channels_per_fibre * eq.transceiver_rate_bps),
-                 np.full(f_src.size, 10e9)]
+                [
+                    bb.capacity_bps,
+                    np.full(h_src.size, eq.channels_per_fibre * eq.transceiver_rate_bps),
+                    np.full(f_src.size, 10e9),
+                ]
             ),
-            power_w=np.concatenate([bb.link_power_w, h_amp * eq.amplifier_power_w, np.zeros(f_src.size)]),
+            power_w=np.concatenate(
+                [bb.link_power_w, h_amp * eq.amplifier_power_w, np.zeros(f_src.size)]
+            ),
             operator=np.concatenate([bb.link_operator, np.full(h_src.size + f_src.size, "")]),
             extra={
                 "kind": np.concatenate(
@@ -270,7 +284,8 @@ class Twin:
         svc = sc.services
         # GPU-seconds per request of service k at site s: (K, S).
         self.gpu_s = gpu_seconds_per_request(
-            np.array([k.energy_wh_per_request for k in svc])[:, None], self.site_gpu_power_w[None, :]
+            np.array([k.energy_wh_per_request for k in svc])[:, None],
+            self.site_gpu_power_w[None, :],
         )
 
         # --- NTN -----------------------------------------------------------------------------
@@ -292,7 +307,12 @@ class Twin:
         for c in self.scenario.ntn.constellations:
             parts.append(
                 walker_positions_ecef_m(
-                    c.planes, c.sats_per_plane, c.phasing, c.altitude_km * 1e3, c.inclination_deg, t,
+                    c.planes,
+                    c.sats_per_plane,
+                    c.phasing,
+                    c.altitude_km * 1e3,
+                    c.inclination_deg,
+                    t,
                     pattern=c.pattern,
                 )
             )

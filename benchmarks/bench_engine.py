@@ -1,0 +1,162 @@
+"""Engine benchmarks: Twin build and ``run_twin`` wall time, peak memory, and scaling.
+
+All measurements are taken side by side in one process and reported as medians and ratios;
+nothing here asserts an absolute time. Three groups are measured:
+
+1. the default run of the scenario: Twin build and run time, and peak memory;
+2. scaling with the number of demand points (``demand.min_city_population``);
+3. scaling with the number of steps (``timeline.step_s`` over one day).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from tsunagu.scenario import Scenario, load_scenario
+from tsunagu.sim.engine import run_twin
+from tsunagu.sim.twin import Twin
+
+__all__ = ["main"]
+
+POPULATIONS = (200_000, 100_000, 50_000, 20_000, 15_000)
+POPULATIONS_QUICK = (100_000, 50_000)
+STEPS_S = (7200.0, 3600.0, 1800.0, 900.0)
+STEPS_S_QUICK = (7200.0, 3600.0)
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median wall times (seconds) of a Twin build and a run over ``repeat`` runs."""
+
+    build_s: float
+    run_s: float
+    points: int
+    steps: int
+
+
+def _measure(sc: Scenario, repeat: int) -> Timing:
+    builds: list[float] = []
+    runs: list[float] = []
+    points = steps = 0
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        twin = Twin(sc)
+        t1 = time.perf_counter()
+        run_twin(twin)
+        t2 = time.perf_counter()
+        builds.append(t1 - t0)
+        runs.append(t2 - t1)
+        points = len(twin.demand.name)
+        steps = len(twin.times_s)
+    return Timing(statistics.median(builds), statistics.median(runs), points, steps)
+
+
+def _with_population(sc: Scenario, population: int) -> Scenario:
+    demand = sc.demand.model_copy(update={"min_city_population": population})
+    return sc.model_copy(update={"demand": demand})
+
+
+def _with_timeline(sc: Scenario, step_s: float, duration_s: float) -> Scenario:
+    timeline = sc.timeline.model_copy(update={"step_s": step_s, "duration_s": duration_s})
+    return sc.model_copy(update={"timeline": timeline})
+
+
+def _maxrss_mib() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0
+
+
+def _bench_default(console: Console, sc: Scenario, repeat: int) -> None:
+    timing = _measure(sc, repeat)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run_twin(Twin(sc))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    table = Table(title=f"Default run: {sc.name} (median of {repeat})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("demand points", f"{timing.points}")
+    table.add_row("steps", f"{timing.steps}")
+    table.add_row("Twin build (s)", f"{timing.build_s:.3f}")
+    table.add_row("run_twin (s)", f"{timing.run_s:.3f}")
+    table.add_row("run_twin per step (ms)", f"{1e3 * timing.run_s / max(timing.steps, 1):.2f}")
+    table.add_row("run / build ratio", f"{timing.run_s / timing.build_s:.2f}")
+    table.add_row("peak Python heap, tracemalloc (build+run) (MiB)", f"{peak / 2**20:.1f}")
+    table.add_row("peak process RSS, ru_maxrss (whole process) (MiB)", f"{_maxrss_mib():.1f}")
+    console.print(table)
+
+
+def _bench_points(console: Console, sc: Scenario, repeat: int, sizes: Sequence[int]) -> None:
+    rows = [(pop, _measure(_with_population(sc, pop), repeat)) for pop in sizes]
+    table = Table(title=f"Scaling with demand points (median of {repeat})")
+    for name in ("min_city_population", "points", "steps", "build (s)", "ms/step", "ratio"):
+        table.add_column(name, justify="right")
+    base = rows[0][1]
+    base_per_point = base.run_s / max(base.steps, 1) / max(base.points, 1)
+    for pop, t in rows:
+        per_step = t.run_s / max(t.steps, 1)
+        ratio = per_step / max(t.points, 1) / base_per_point
+        table.add_row(
+            f"{pop}",
+            f"{t.points}",
+            f"{t.steps}",
+            f"{t.build_s:.3f}",
+            f"{1e3 * per_step:.2f}",
+            f"{ratio:.2f}",
+        )
+    console.print(table)
+    console.print("ratio = (run time per step / points) relative to the first (smallest) size")
+
+
+def _bench_steps(console: Console, sc: Scenario, repeat: int, steps_s: Sequence[float]) -> None:
+    rows = [(st, _measure(_with_timeline(sc, st, DAY_S), repeat)) for st in steps_s]
+    table = Table(title=f"Scaling with steps over {DAY_S:.0f} s (median of {repeat})")
+    for name in ("step_s", "steps", "points", "run (s)", "ms/step", "ratio"):
+        table.add_column(name, justify="right")
+    base_per_step = rows[0][1].run_s / max(rows[0][1].steps, 1)
+    for st, t in rows:
+        per_step = t.run_s / max(t.steps, 1)
+        table.add_row(
+            f"{st:.0f}",
+            f"{t.steps}",
+            f"{t.points}",
+            f"{t.run_s:.3f}",
+            f"{1e3 * per_step:.2f}",
+            f"{per_step / base_per_step:.2f}",
+        )
+    console.print(table)
+    console.print("ratio = run time per step relative to the first (fewest steps) row")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the engine benchmarks and print their tables; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--scenario", default="japan-2030", help="built-in name or YAML path")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--quick", action="store_true", help="1 repeat, fewer sizes (smoke)")
+    args = parser.parse_args(argv)
+    repeat = 1 if args.quick else max(1, args.repeat)
+    sc = load_scenario(args.scenario)
+    console = Console(file=sys.stdout, width=120)
+    console.print(f"tsunagu engine benchmarks: scenario={sc.name} repeat={repeat}")
+    _bench_default(console, sc, repeat)
+    _bench_points(console, sc, repeat, POPULATIONS_QUICK if args.quick else POPULATIONS)
+    _bench_steps(console, sc, repeat, STEPS_S_QUICK if args.quick else STEPS_S)
+    return 0
