@@ -10,6 +10,7 @@ import csv
 import functools
 import importlib.resources
 import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,22 +95,21 @@ def load_topohub(key: str) -> Topology:
     topohub stores node positions as (longitude, latitude) and link lengths (``dist``) as
     great-circle kilometres between the end nodes.
     """
-    import topohub
-
-    try:
-        data = topohub.get(key, use_names=True)
-    except KeyError as exc:
+    # Read the package's JSON file directly (topohub.get leaves the file open).
+    resource = importlib.resources.files("topohub").joinpath("data", *f"{key}.json".split("/"))
+    if not resource.is_file():
         raise DataError(
             f"topohub has no topology {key!r}; use a key such as 'topozoo/Sinet' or "
             "'topozoo/Jgn2Plus'"
-        ) from exc
+        )
+    data = json.loads(resource.read_text(encoding="utf-8"))
     nodes = data["nodes"]
     names = np.array([str(n["name"]) for n in nodes])
     pos = np.array([n["pos"] for n in nodes], dtype=np.float64)
-    index = {n: i for i, n in enumerate(names)}
+    index = {str(n["id"]): i for i, n in enumerate(nodes)}
     edges = data["edges"]
-    src = np.array([index[e["source"]] for e in edges], dtype=np.int64)
-    dst = np.array([index[e["target"]] for e in edges], dtype=np.int64)
+    src = np.array([index[str(e["source"])] for e in edges], dtype=np.int64)
+    dst = np.array([index[str(e["target"])] for e in edges], dtype=np.int64)
     length = np.array([float(e["dist"]) for e in edges])
     return Topology(
         name=key.rsplit("/", 1)[-1].lower(),

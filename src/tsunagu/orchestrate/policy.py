@@ -94,7 +94,24 @@ def greedy_by_preference(problem: AllocationProblem, cost: FloatArray) -> IntArr
         fits = used <= remaining[site] + 1e-12
         choice[ask[fits]] = site[fits]
         remaining -= np.bincount(site[fits], weights=load[fits], minlength=n_sites)
-    return choice
+    # Fill: a flow refused behind a larger one may still fit somewhere it can reach. Each pass
+    # offers every site's leftover capacity to its unassigned reachable flows, smallest first;
+    # passes stop when one admits nothing, so no refused flow fits at any reachable site.
+    reachable = np.isfinite(cost)
+    while True:
+        admitted = False
+        for s in range(n_sites):
+            cand = np.flatnonzero((choice < 0) & reachable[:, s])
+            if cand.size == 0 or remaining[s] <= 0.0:
+                continue
+            cand = cand[np.argsort(problem.load_gpu[cand], kind="stable")]
+            fits = np.cumsum(problem.load_gpu[cand]) <= remaining[s] + 1e-12
+            if fits.any():
+                choice[cand[fits]] = s
+                remaining[s] -= float(problem.load_gpu[cand[fits]].sum())
+                admitted = True
+        if not admitted:
+            return choice
 
 
 class NearestFeasible:

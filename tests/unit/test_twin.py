@@ -1,0 +1,143 @@
+"""Invariants of the twin and the engine on the minimal scenario, and of their model functions."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsunagu import geo
+from tsunagu.compute.models import erlang_c, mmc_mean_wait_s
+from tsunagu.constants import C_M_PER_S
+from tsunagu.optical.topology import load_jpn12
+from tsunagu.orchestrate.policy import AllocationProblem, NearestFeasible, get_policy
+from tsunagu.scenario import load_scenario
+from tsunagu.sim.demand import PROFILES, offered_rps
+from tsunagu.sim.engine import run_twin
+from tsunagu.sim.kpis import RunResult, weighted_quantile
+from tsunagu.sim.twin import Twin
+
+MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
+
+
+@functools.cache
+def _run() -> tuple[Twin, RunResult]:
+    twin = Twin(load_scenario(MINIMAL))
+    return twin, run_twin(twin)
+
+
+def test_jpn12_has_the_official_lengths() -> None:
+    t = load_jpn12()
+    assert t.n_nodes == 12
+    assert t.n_links == 17
+    assert t.length_km.sum() == pytest.approx(7433.8, abs=1e-9)
+
+
+def test_default_scenario_demand_totals_the_census() -> None:
+    twin = Twin(load_scenario("japan-2030"))
+    assert twin.demand.population.sum() == pytest.approx(126_146_099, rel=1e-12)
+    assert set(twin.demand.prefecture) == set(range(1, 48))
+
+
+def test_latency_components_add_up_and_respect_physics() -> None:
+    twin, res = _run()
+    f = res.flows
+    served = np.asarray(f["site"].to_numpy(zero_copy_only=False) != "")
+    assert served.any()
+    parts = sum(
+        f[c].to_numpy()[served]
+        for c in (
+            "latency_propagation_ms",
+            "latency_transmission_ms",
+            "latency_queueing_ms",
+            "latency_processing_ms",
+        )
+    )
+    np.testing.assert_allclose(parts, f["latency_total_ms"].to_numpy()[served], rtol=1e-12)
+    # A round trip is never faster than light in vacuum along the great circle.
+    site_names = [s.name for s in twin.scenario.compute.sites]
+    site = np.array([site_names.index(s) for s in f["site"].to_numpy(zero_copy_only=False)[served]])
+    slat = np.array([s.lat_deg for s in twin.scenario.compute.sites])[site]
+    slon = np.array([s.lon_deg for s in twin.scenario.compute.sites])[site]
+    d = geo.great_circle_m(
+        f["lat_deg"].to_numpy()[served], f["lon_deg"].to_numpy()[served], slat, slon
+    )
+    floor_ms = 2.0 * d / C_M_PER_S * 1e3
+    assert np.all(f["latency_propagation_ms"].to_numpy()[served] >= floor_ms - 1e-9)
+    assert np.all(f["latency_total_ms"].to_numpy()[served] >= f["sla_ms"].to_numpy()[served] * 0)
+
+
+def test_energy_is_non_negative_and_adds_up() -> None:
+    _, res = _run()
+    s = res.steps
+    parts = sum(
+        s[c].to_numpy()
+        for c in ("energy_optical_kwh", "energy_ran_kwh", "energy_ntn_kwh", "energy_compute_kwh")
+    )
+    np.testing.assert_allclose(parts, s["energy_total_kwh"].to_numpy())
+    assert np.all(s["energy_total_kwh"].to_numpy() > 0)
+    assert np.all(s["carbon_kg"].to_numpy() > 0)
+
+
+def test_link_down_event_takes_links_down_in_its_window() -> None:
+    _, res = _run()
+    down = res.steps["links_down"].to_numpy()
+    assert down[0] == 0  # the minimal scenario cuts Tokyo–Nagoya from t = 1800 s
+    assert down[1] >= 1
+
+
+def test_demand_profiles_keep_the_daily_volume() -> None:
+    for w in PROFILES.values():
+        assert w.mean() == pytest.approx(1.0)
+    rps = offered_rps([1000.0], [0.5], [24.0], [1.0])
+    assert rps[0, 0] * 86_400 == pytest.approx(1000 * 0.5 * 24)
+
+
+def test_erlang_c_known_values() -> None:
+    # M/M/2 with a = 1 Erlang: C = 1/3 (Kleinrock eq. 3.40 worked by hand).
+    assert float(erlang_c(2, 1.0)) == pytest.approx(1.0 / 3.0)
+    # M/M/1: C = ρ, W = ρ/(μ − λ).
+    assert float(erlang_c(1, 0.5)) == pytest.approx(0.5)
+    assert float(mmc_mean_wait_s(0.5, 1.0, 1)) == pytest.approx(1.0)
+    assert np.isinf(mmc_mean_wait_s(2.0, 1.0, 1))
+
+
+def test_weighted_quantile() -> None:
+    assert weighted_quantile([1.0, 2.0, 3.0], [1.0, 1.0, 2.0], 0.5)[0] == 3.0 - 1.0
+    assert weighted_quantile([1.0, np.inf], [1.0, 3.0], 0.5)[0] == np.inf
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_flows=st.integers(1, 40),
+    n_sites=st.integers(1, 6),
+)
+def test_nearest_feasible_never_exceeds_capacity(seed: int, n_flows: int, n_sites: int) -> None:
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(0.001, 0.1, (n_flows, n_sites))
+    lat[rng.random((n_flows, n_sites)) < 0.2] = np.inf
+    load = rng.uniform(0.1, 2.0, n_flows)
+    cap = rng.uniform(0.0, 5.0, n_sites)
+    problem = AllocationProblem(
+        lat, load, cap, np.full(n_flows, 0.05), np.zeros((n_flows, n_sites))
+    )
+    choice = NearestFeasible().allocate(problem)
+    served = choice >= 0
+    used = np.bincount(choice[served], weights=load[served], minlength=n_sites)
+    assert np.all(used <= cap + 1e-9)
+    assert np.all(np.isfinite(lat[np.flatnonzero(served), choice[served]]))
+    # A rejected flow fits at none of its reachable sites given what is left.
+    left = cap - used
+    for f in np.flatnonzero(~served):
+        reach = np.isfinite(lat[f])
+        assert not np.any(load[f] <= left[reach] + 1e-12)
+
+
+def test_unknown_policy_is_named() -> None:
+    with pytest.raises(Exception, match="nearest-feasible"):
+        get_policy("nearest-feasable")
