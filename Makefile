@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/japan-2030
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,12 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: $(VENV)/.test lint
+# The report test renders the page in headless Chromium when it is installed; installing it is
+# best effort (the test checks the page's structure without it and is never skipped).
+chromium:
+	-command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.test lint chromium
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.test
