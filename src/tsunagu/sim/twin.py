@@ -206,7 +206,6 @@ class Twin:
         self.idx_haps = n_bb + n_dp + len(sites) + len(gws) + np.arange(len(haps), dtype=np.int64)
 
         # --- links ---------------------------------------------------------------------------
-        fibre_gi = sc.optical.operators[0].fibre.group_index
         span_km = sc.optical.operators[0].fibre.span_length_km
         homed = np.concatenate([self.idx_demand, self.idx_site, self.idx_gateway])
         home_idx, home_d = nearest_homes(lat[homed], lon[homed], bb, k=2)
@@ -267,7 +266,6 @@ class Twin:
                 )
             },
         )
-        del fibre_gi
         self.static = StaticNetwork(nodes=nodes, links=links)
 
         # --- RAN plan ------------------------------------------------------------------------
