@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tsunagu.errors import ModelRangeError
@@ -115,6 +115,7 @@ def test_los_probabilities_values() -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(d=st.floats(min_value=0.0, max_value=1e5), h_ut=st.floats(min_value=1.0, max_value=23.0))
+@example(d=18.125, h_ut=18.0)  # the raw product is 1.0006 here
 def test_los_probability_in_unit_interval(d: float, h_ut: float) -> None:
     for p in (
         pl.los_probability_uma(d, h_ut),

@@ -460,7 +460,8 @@ def los_probability_uma(d2d_m: ArrayLike, h_ut_m: ArrayLike = 1.5) -> Float:
 
     ``1`` for ``d2D_out <= 18 m``, else
     ``[18/d + exp(-d/63)(1 - 18/d)] [1 + C'(hUT) (5/4) (d/100)³ exp(-d/150)]`` with
-    ``C'(hUT) = 0`` for ``hUT <= 13 m`` and ``((hUT - 13)/10)^1.5`` for ``13 < hUT <= 23 m``.
+    ``C'(hUT) = 0`` for ``hUT <= 13 m`` and ``((hUT - 13)/10)^1.5`` for ``13 < hUT <= 23 m``,
+    capped at 1 (the product slightly exceeds 1 just beyond 18 m for high users).
 
     Examples
     --------
@@ -476,7 +477,9 @@ def los_probability_uma(d2d_m: ArrayLike, h_ut_m: ArrayLike = 1.5) -> Float:
     p = (18.0 / dd + np.exp(-dd / 63.0) * (1.0 - 18.0 / dd)) * (
         1.0 + c_prime * 1.25 * (dd / 100.0) ** 3 * np.exp(-dd / 150.0)
     )
-    return np.asarray(np.where(d <= 18.0, 1.0, p), dtype=np.float64)
+    # The table's product exceeds 1 by up to ~6e-4 just past 18 m for hUT > 13 m;
+    # a probability cannot, so it is capped (the standard leaves this implicit).
+    return np.asarray(np.where(d <= 18.0, 1.0, np.minimum(p, 1.0)), dtype=np.float64)
 
 
 def los_probability_umi(d2d_m: ArrayLike) -> Float:
