@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import math
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tsunagu.cli._common import console, err, fail, fmt_value, print_json
 from tsunagu.errors import TsunaguError
-from tsunagu.sim.kpis import finite_or_none
 
 app = typer.Typer(
     name="tsunagu",
@@ -23,8 +19,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 # (key, label, unit, format)
 KPI_ROWS: list[tuple[str, str, str, str]] = [
@@ -43,22 +37,6 @@ KPI_ROWS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def _fmt(fmt: str, value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
-    text: str = fmt.format(value).replace("%", "")
-    return text
-
-
-def _fail(exc: TsunaguError) -> None:
-    from rich.markup import escape
-
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
 def _kpi_table(summary: dict[str, Any]) -> Table:
     t = Table(
         title=(
@@ -69,18 +47,8 @@ def _kpi_table(summary: dict[str, Any]) -> Table:
     t.add_column("value", justify="right")
     t.add_column("unit")
     for key, label, unit, fmt in KPI_ROWS:
-        t.add_row(label, _fmt(fmt, summary["kpis"].get(key)), unit)
+        t.add_row(label, fmt_value(fmt, summary["kpis"].get(key)), unit)
     return t
-
-
-def _json_default(o: Any) -> Any:
-    raise TypeError(f"not JSON serialisable: {type(o)}")
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(
-        json.dumps(finite_or_none(data), indent=2, allow_nan=False, default=_json_default) + "\n"
-    )
 
 
 @app.command()
@@ -121,11 +89,11 @@ def run(
 
             write_report(out_dir)
     except TsunaguError as exc:
-        _fail(exc)
+        fail(exc)
         return
     summary = result.summary
     if as_json:
-        _print_json({**summary, "run_dir": str(out_dir)})
+        print_json({**summary, "run_dir": str(out_dir)})
         return
     console.print(_kpi_table(summary))
     console.print(
@@ -151,12 +119,12 @@ def validate(
         sc = load_scenario(scenario)
     except TsunaguError as exc:
         if as_json:
-            _print_json({"valid": False, "error": str(exc)})
+            print_json({"valid": False, "error": str(exc)})
             raise typer.Exit(code=2) from None
-        _fail(exc)
+        fail(exc)
         return
     if as_json:
-        _print_json({"valid": True, "name": sc.name})
+        print_json({"valid": True, "name": sc.name})
     else:
         console.print(f"[green]valid[/]: {scenario} ({sc.name})")
 
@@ -174,7 +142,7 @@ def report(
     try:
         path = write_report(run_dir, out)
     except TsunaguError as exc:
-        _fail(exc)
+        fail(exc)
         return
     console.print(f"report: {path}")
 
@@ -192,7 +160,7 @@ def compare(
         a = read_summary(run_a)
         b = read_summary(run_b)
     except TsunaguError as exc:
-        _fail(exc)
+        fail(exc)
         return
     rows = []
     for key, label, unit, fmt in KPI_ROWS:
@@ -200,7 +168,7 @@ def compare(
         delta = vb - va if isinstance(va, float | int) and isinstance(vb, float | int) else None
         rows.append((key, label, unit, fmt, va, vb, delta))
     if as_json:
-        _print_json(
+        print_json(
             {
                 "a": str(run_a),
                 "b": str(run_b),
@@ -218,8 +186,19 @@ def compare(
     ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for _, label, unit, fmt, va, vb, d in rows:
-        t.add_row(label, _fmt(fmt, va), _fmt(fmt, vb), _fmt(fmt, d), unit)
+        t.add_row(label, fmt_value(fmt, va), fmt_value(fmt, vb), fmt_value(fmt, d), unit)
     console.print(t)
+
+
+def _register_groups() -> None:
+    from tsunagu.cli import ntn, optical, ran
+
+    app.add_typer(optical.app, name="optical")
+    app.add_typer(ntn.app, name="ntn")
+    app.add_typer(ran.app, name="ran")
+
+
+_register_groups()
 
 
 def main() -> None:  # pragma: no cover - console entry
