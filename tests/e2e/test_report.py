@@ -37,6 +37,7 @@ EXPECTED_FIGURE_IDS = (
     "energy-time",
     "carbon-time",
     "share-time",
+    "outage-time",
     "latency-dist",
     "latency-region",
     "latency-components",

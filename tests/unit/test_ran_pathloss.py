@@ -162,3 +162,54 @@ def test_shadow_fading_constants() -> None:
     assert (pl.SF_STD_UMA_LOS_DB, pl.SF_STD_UMA_NLOS_DB) == (4.0, 6.0)
     assert (pl.SF_STD_UMI_LOS_DB, pl.SF_STD_UMI_NLOS_DB) == (4.0, 7.82)
     assert pl.SF_STD_RMA_NLOS_DB == 8.0
+
+
+def test_pathloss_dispatch_matches_formulas() -> None:
+    d = np.array([30.0, 300.0, 3000.0])
+    for sc, los, nlos in (
+        ("uma", pl.uma_los_db, pl.uma_nlos_db),
+        ("umi", pl.umi_los_db, pl.umi_nlos_db),
+        ("rma", pl.rma_los_db, pl.rma_nlos_db),
+    ):
+        h_bs = {"uma": 25.0, "umi": 10.0, "rma": 35.0}[sc]
+        np.testing.assert_allclose(
+            pl.pathloss_db(sc, d, None, 3.5, True, h_bs, 1.5),
+            los(d, None, 3.5),  # type: ignore[arg-type]
+        )
+        np.testing.assert_allclose(
+            pl.pathloss_db(sc, d, None, 3.5, False, h_bs, 1.5),
+            nlos(d, None, 3.5),  # type: ignore[arg-type]
+        )
+    got = pl.pathloss_db("inh", np.array([5.0]), None, 28.0, [False], 3.0, 1.0)
+    np.testing.assert_allclose(got, pl.inh_nlos_db(np.sqrt(25.0 + 4.0), 28.0))
+
+
+def test_shadow_fading_std_table() -> None:
+    los = np.array([True, False])
+    np.testing.assert_array_equal(pl.shadow_fading_std_db("uma", los), [4.0, 6.0])
+    np.testing.assert_array_equal(pl.shadow_fading_std_db("umi", los), [4.0, 7.82])
+    np.testing.assert_array_equal(pl.shadow_fading_std_db("inh", los), [3.0, 8.03])
+    np.testing.assert_array_equal(
+        pl.shadow_fading_std_db("rma", [True, True, False], [False, True, True]), [4.0, 6.0, 8.0]
+    )
+
+
+def test_uma_effective_environment_height_draws() -> None:
+    rng = np.random.default_rng(2)
+    low = pl.uma_effective_env_height_m(np.full(1000, 100.0), 1.5, rng)
+    assert np.all(low == 1.0)  # C = 0 below 13 m
+    high = pl.uma_effective_env_height_m(np.full(20_000, 100.0), 22.5, rng)
+    # C = ((22.5-13)/10)^1.5 · 1.25 · 1 · e^(-2/3) = 0.9259 · 1.25 · 0.5134 = 0.5942;
+    # P(h_E = 1) = 1/(1 + C) = 0.6273; otherwise uniform on {12, 15, 18, 21}.
+    assert np.mean(high == 1.0) == pytest.approx(1 / (1 + 0.5942), abs=0.015)
+    assert set(np.unique(high)) == {1.0, 12.0, 15.0, 18.0, 21.0}
+
+
+def test_inh_range_and_ue_at_access_point() -> None:
+    assert np.isfinite(float(pl.inh_los_db(0.0, 3.5)))
+    with pytest.raises(ModelRangeError, match=r"InH LOS.*150"):
+        pl.inh_los_db(151.0, 3.5)
+    with pytest.raises(ModelRangeError, match="layout"):
+        pl.los_probability_inh(10.0, "closed")  # type: ignore[arg-type]
+    with pytest.raises(ModelRangeError, match=r"P\.676"):
+        pl.gas_specific_attenuation_db_per_km(0.5)

@@ -106,3 +106,40 @@ def test_expected_uma_100m() -> None:
     assert float(pl.expected_pathloss_db("uma", 100.0, 3.5)) == pytest.approx(
         87.6440, abs=HAND_TOL_DB
     )
+
+
+def test_inh_office_los_and_nlos() -> None:
+    # d3D 10 m at 3.5 GHz: PL_LOS = 32.4 + 17.3 · 1 + 10.8814 = 60.5814 dB;
+    # PL'_NLOS = 38.3 · 1 + 17.30 + 24.9 · 0.544068 = 69.1473 dB (> LOS).
+    assert float(pl.inh_los_db(10.0, 3.5)) == pytest.approx(60.5814, abs=HAND_TOL_DB)
+    assert float(pl.inh_nlos_db(10.0, 3.5)) == pytest.approx(69.1473, abs=HAND_TOL_DB)
+    # Mixed office LOS probability at 4 m: exp(−2.8/4.7) = 0.551152; at 20 m:
+    # 0.32 · exp(−13.5/32.6) = 0.32 · 0.660928 = 0.211497.
+    assert float(pl.los_probability_inh(4.0)) == pytest.approx(0.551152, abs=1e-6)
+    assert float(pl.los_probability_inh(20.0)) == pytest.approx(0.211497, abs=1e-6)
+
+
+def test_umi_user_above_the_base_station() -> None:
+    # Table 7.2-1 drops UMi users up to 22.5 m, above the 10 m BS. d2D 100 m, hUT 22.5:
+    # d3D = sqrt(100² + 12.5²) = 100.7782, log10 = 2.003366; d'BP = 4·9·21.5·3.5e9/3e8 = 9030 m.
+    # PL1 = 32.4 + 21 · 2.003366 + 10.8814 = 85.3521 dB;
+    # PL' = 35.3 · 2.003366 + 22.4 + 11.5886 − 0.3 · 21 = 98.4074 dB.
+    assert float(pl.umi_los_db(100.0, None, 3.5, h_ut_m=22.5)) == pytest.approx(
+        85.3521, abs=HAND_TOL_DB
+    )
+    assert float(pl.umi_nlos_db(100.0, None, 3.5, h_ut_m=22.5)) == pytest.approx(
+        98.4074, abs=HAND_TOL_DB
+    )
+
+
+def test_free_space_tr38811() -> None:
+    # 32.45 + 20 log10(2) + 20 log10(20,000) = 32.45 + 6.0206 + 86.0206 = 124.4912 dB.
+    assert float(pl.free_space_db(20_000.0, 2.0)) == pytest.approx(124.4912, abs=HAND_TOL_DB)
+
+
+def test_gas_attenuation_itu_p676() -> None:
+    # ITU-R P.676-12 Fig. 1 (sea level, 7.5 g/m³, 15 °C): about 15 dB/km at the 60 GHz oxygen
+    # peak and about 0.1 dB/km near 28–30 GHz. Read off a log-scale figure: ±15 %.
+    assert pl.gas_specific_attenuation_db_per_km(60.0) == pytest.approx(15.0, rel=0.15)
+    assert pl.gas_specific_attenuation_db_per_km(28.0) == pytest.approx(0.1, rel=0.5)
+    assert float(pl.gas_loss_db(1000.0, 3.5)) == 0.0

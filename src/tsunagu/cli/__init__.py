@@ -59,6 +59,14 @@ def run(
     out: Annotated[Path | None, typer.Option("--out", help="Run directory to write.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print KPIs as JSON.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html into the run directory.")] = True,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="Placement policy by name, overriding the scenario's (latency-first, "
+            "energy-first, carbon-first, cost, nearest-feasible or a registered plug-in).",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario end to end and print its KPIs."""
     from tsunagu.runner import run as run_scenario
@@ -66,6 +74,10 @@ def run(
 
     try:
         sc = load_scenario(scenario)
+        if policy is not None:
+            from tsunagu.orchestrate.policy import with_policy
+
+            sc = with_policy(sc, policy)
         out_dir = out if out is not None else Path("runs") / sc.name
         if as_json:
             result = run_scenario(sc, out_dir)
@@ -149,30 +161,33 @@ def report(
 
 @app.command()
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="First run directory.")],
-    run_b: Annotated[Path, typer.Argument(help="Second run directory.")],
+    run_a: Annotated[Path, typer.Argument(help="First run directory (A).")],
+    run_b: Annotated[Path, typer.Argument(help="Second run directory (B).")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    report_path: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write the side-by-side HTML report here."),
+    ] = None,
 ) -> None:
-    """Show two runs' KPIs side by side with the difference."""
+    """Show two runs' KPIs side by side with the difference (and write a comparison report)."""
+    from tsunagu.report.compare import compare_rows, write_compare_report
     from tsunagu.results.store import read_summary
 
     try:
         a = read_summary(run_a)
         b = read_summary(run_b)
+        written = write_compare_report(run_a, run_b, report_path) if report_path else None
     except TsunaguError as exc:
         fail(exc)
         return
-    rows = []
-    for key, label, unit, fmt in KPI_ROWS:
-        va, vb = a["kpis"].get(key), b["kpis"].get(key)
-        delta = vb - va if isinstance(va, float | int) and isinstance(vb, float | int) else None
-        rows.append((key, label, unit, fmt, va, vb, delta))
+    rows = compare_rows(a, b)
     if as_json:
         print_json(
             {
                 "a": str(run_a),
                 "b": str(run_b),
-                "kpis": {k: {"a": va, "b": vb, "delta": d} for k, _, _, _, va, vb, d in rows},
+                "kpis": {k: {"a": va, "b": vb, "delta": d} for k, _, _, va, vb, d in rows},
+                **({"report": str(written)} if written else {}),
             }
         )
         return
@@ -185,17 +200,22 @@ def compare(
         ("unit", "left"),
     ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
-    for _, label, unit, fmt, va, vb, d in rows:
+    for _, label, unit, va, vb, d in rows:
+        fmt = "{:.2%}" if unit == "%" else ("{:.1f}" if unit == "ms" else "{:,.0f}")
         t.add_row(label, fmt_value(fmt, va), fmt_value(fmt, vb), fmt_value(fmt, d), unit)
     console.print(t)
+    if written:
+        console.print(f"report: {written}")
 
 
 def _register_groups() -> None:
     from tsunagu.cli import ntn, optical, ran
+    from tsunagu.cli.sweep import sweep
 
     app.add_typer(optical.app, name="optical")
     app.add_typer(ntn.app, name="ntn")
     app.add_typer(ran.app, name="ran")
+    app.command(name="sweep")(sweep)
 
 
 _register_groups()

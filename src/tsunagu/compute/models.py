@@ -20,6 +20,7 @@ __all__ = [
     "erlang_c",
     "gpu_seconds_per_request",
     "mmc_mean_wait_s",
+    "mmc_wait_quantile_s",
     "site_energy_kwh",
 ]
 
@@ -92,6 +93,37 @@ def mmc_mean_wait_s(
     with np.errstate(divide="ignore"):
         wait = np.where(headroom > 0.0, pw / np.where(headroom > 0.0, headroom, 1.0), np.inf)
     return np.asarray(wait, dtype=np.float64)
+
+
+def mmc_wait_quantile_s(
+    arrival_rate_per_s: npt.ArrayLike,
+    service_time_s: npt.ArrayLike,
+    servers: npt.ArrayLike,
+    quantile: npt.ArrayLike,
+) -> FloatArray:
+    """Waiting time in queue not exceeded with probability ``quantile`` in an M/M/c system.
+
+    FCFS M/M/c waiting time has ``P(W > t) = C·exp(−(cμ − λ)t)`` for ``t ≥ 0`` ([1]_ §3.6),
+    so its ``q``-quantile is ``0`` when ``C ≤ 1 − q`` and ``ln(C/(1 − q))/(cμ − λ)`` otherwise.
+    Infinite where the offered load reaches the number of servers.
+    """
+    lam = np.asarray(arrival_rate_per_s, dtype=np.float64)
+    s = np.asarray(service_time_s, dtype=np.float64)
+    c = np.asarray(servers, dtype=np.float64)
+    q = np.asarray(quantile, dtype=np.float64)
+    if np.any(lam < 0) or np.any(s <= 0) or np.any(c < 1):
+        raise ModelRangeError(
+            "mmc_wait_quantile_s needs arrival rate >= 0, service time > 0, servers >= 1"
+        )
+    if np.any(~((q >= 0.0) & (q < 1.0))):
+        raise ModelRangeError("mmc_wait_quantile_s needs 0 <= quantile < 1 (e.g. 0.95 for p95)")
+    pw = erlang_c(c, lam * s)
+    headroom = c / s - lam
+    tail = 1.0 - q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.log(pw / tail) / np.where(headroom > 0.0, headroom, 1.0)
+    t = np.where(pw <= tail, 0.0, t)
+    return np.asarray(np.where(headroom > 0.0, t, np.inf), dtype=np.float64)
 
 
 def site_energy_kwh(

@@ -15,22 +15,51 @@ Walker notation ``i: t/p/f`` (Walker, J. Br. Interplanet. Soc. 37, 1984): ``t`` 
 ``p`` equally spaced planes, ``f`` the phasing factor (0 … p−1). Plane ``k`` has right ascension
 ``raan0 + k·ΔΩ`` with ``ΔΩ = 360°/p`` (delta) or ``180°/p`` (star); satellite ``j`` of plane
 ``k`` starts at argument of latitude ``360°·j/s + 360°·f·k/t`` (``s = t/p``).
+
+SGP4 path (TLE/OMM and Walker shells as mean elements)
+------------------------------------------------------
+* :func:`walker_elements` writes a Walker shell as SGP4 mean elements (circular, mean motion of
+  the two-body orbit of radius ``WGS84_A_M + altitude_m``, no drag) so the same shell can be
+  propagated by SGP4 with J2–J4 secular and periodic terms, and by any other SGP4 tool
+  (Skyfield agrees within 0.2 mm, ``tests/validation/test_ntn_orbit_reference.py``).
+* :func:`sgp4_teme_km` runs the ``sgp4`` package's vectorised ``SatrecArray`` (Vallado's C++
+  SGP4, WGS72 constants, improved mode) and returns TEME positions in km.
+* :func:`teme_to_ecef_m` rotates TEME into the Earth-fixed frame by the IAU-1982 Greenwich
+  mean sidereal time ``θ_GMST82(UT1)`` about +z, which is the TEME → PEF rotation of Vallado et
+  al., AIAA 2006-6753, appendix C. **Polar motion is neglected** (PEF is taken as ITRF): the pole
+  wanders by under 0.5″ (IERS), so positions err by under 0.5″ × 8,000 km ≈ 20 m at LEO/MEO
+  radii, 0.07 µs of light time. UT1 − UTC is an argument (default 0 s); leaving it at 0 rotates
+  the Earth by up to 0.9 s × ω_E, i.e. up to 460 m along the equator of a 7,000 km orbit.
+* :func:`iter_sgp4_positions_ecef_m` chunks time so memory stays near ``max_chunk_bytes``
+  (a day of 4,408 satellites at 1 s would be 9 GB of positions alone).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sgp4.api import WGS72, Satrec, jday
 
 from tsunagu.constants import EARTH_MU_M3_PER_S2, EARTH_ROTATION_RAD_PER_S, WGS84_A_M
 from tsunagu.errors import ModelRangeError
+from tsunagu.ntn.tle import ElementSet
 
 __all__ = [
     "MIN_ALTITUDE_M",
     "WalkerPattern",
+    "gmst82_rad",
+    "iter_sgp4_positions_ecef_m",
+    "julian_date",
     "orbital_period_s",
+    "sgp4_positions_ecef_m",
+    "sgp4_teme_km",
+    "teme_to_ecef_m",
+    "walker_elements",
     "walker_positions_ecef_m",
     "walker_positions_eci_m",
 ]
@@ -217,3 +246,250 @@ def walker_positions_ecef_m(
     out[..., 1] = -s * eci[..., 0] + c * eci[..., 1]
     out[..., 2] = eci[..., 2]
     return out
+
+
+# ------------------------------------------------------------------------------------ SGP4 path
+
+_JD_J2000: Final = 2451545.0
+_SECONDS_PER_DAY: Final = 86_400.0
+_JD_1949_12_31: Final = 2433281.5
+
+
+def julian_date(when: datetime) -> tuple[float, float]:
+    """Julian date of a UTC instant as (whole part ending in .5, fraction of day).
+
+    A naive datetime is taken as UTC.
+
+    Examples
+    --------
+    >>> julian_date(datetime(2000, 1, 1, 12))
+    (2451544.5, 0.5)
+    """
+    t = when.astimezone(UTC) if when.tzinfo is not None else when
+    jd, fr = jday(t.year, t.month, t.day, t.hour, t.minute, t.second + t.microsecond * 1e-6)
+    return float(jd), float(fr)
+
+
+def gmst82_rad(jd_ut1: ArrayLike, fr_ut1: ArrayLike = 0.0) -> NDArray[np.float64]:
+    """Greenwich mean sidereal angle, IAU 1982 model, in radians 0…2π.
+
+    ``θ = 67310.54841 s + (876600 h + 8640184.812866 s) T + 0.093104 s T² − 6.2e-6 s T³`` with
+    ``T`` Julian centuries of UT1 from J2000 (Aoki et al. 1982; Vallado, *Fundamentals of
+    Astrodynamics*, eq. 3-47; AIAA 2006-6753 appendix C). Whole and fractional Julian dates are
+    kept apart so the angle keeps sub-microsecond time resolution.
+
+    Examples
+    --------
+    >>> round(float(gmst82_rad(2451545.0)), 9)  # J2000.0: 280.46061837°
+    4.894961213
+    """
+    t = (
+        (np.asarray(jd_ut1, dtype=np.float64) - _JD_J2000) + np.asarray(fr_ut1, dtype=np.float64)
+    ) / 36525.0
+    # Seconds of time; 876600 h = 3,155,760,000 s of the (1 + 1/365.25...) day rate.
+    g = 67310.54841 + (876600.0 * 3600.0 + 8640184.812866 + (0.093104 - 6.2e-6 * t) * t) * t
+    return np.asarray(np.mod(g * (2.0 * math.pi / _SECONDS_PER_DAY), 2.0 * math.pi))
+
+
+def teme_to_ecef_m(
+    r_teme_km: ArrayLike,
+    jd_utc: ArrayLike,
+    fr_utc: ArrayLike,
+    ut1_minus_utc_s: ArrayLike = 0.0,
+) -> NDArray[np.float64]:
+    """Rotate TEME positions (km) into Earth-fixed metres by ``R_z(θ_GMST82(UT1))``.
+
+    Polar motion is neglected (see the module docstring for the resulting error).
+
+    Parameters
+    ----------
+    r_teme_km : array_like, shape (T, ..., 3)
+        TEME positions in km, time along the first axis.
+    jd_utc, fr_utc : array_like, shape (T,)
+        UTC Julian date, whole and fractional parts.
+    ut1_minus_utc_s : array_like
+        UT1 − UTC in seconds, scalar or per time (|value| < 0.9 s; IERS Bulletin A).
+
+    Returns
+    -------
+    numpy.ndarray
+        Earth-fixed positions in metres, the shape of ``r_teme_km``.
+    """
+    r = np.asarray(r_teme_km, dtype=np.float64)
+    dut1 = np.asarray(ut1_minus_utc_s, dtype=np.float64)
+    if np.any(~(np.abs(dut1) <= 1.0)):
+        raise ModelRangeError(
+            f"teme_to_ecef_m: ut1_minus_utc_s must lie within ±1 s (IERS keeps |UT1-UTC| < 0.9 s);"
+            f" got {ut1_minus_utc_s!r}."
+        )
+    theta = gmst82_rad(jd_utc, np.asarray(fr_utc, dtype=np.float64) + dut1 / _SECONDS_PER_DAY)
+    theta = theta.reshape(theta.shape + (1,) * (r.ndim - 1 - theta.ndim))
+    c, s = np.cos(theta), np.sin(theta)
+    out = np.empty_like(r)
+    out[..., 0] = 1e3 * (c * r[..., 0] + s * r[..., 1])
+    out[..., 1] = 1e3 * (-s * r[..., 0] + c * r[..., 1])
+    out[..., 2] = 1e3 * r[..., 2]
+    return out
+
+
+def sgp4_teme_km(
+    elements: ElementSet, jd_utc: ArrayLike, fr_utc: ArrayLike
+) -> tuple[NDArray[np.uint8], NDArray[np.float64], NDArray[np.float64]]:
+    """SGP4/SDP4 positions and velocities in TEME for every satellite and time.
+
+    Thin wrapper over ``sgp4.api.SatrecArray.sgp4`` (Vallado et al., AIAA 2006-6753; the
+    ``sgp4`` package's C++ core), vectorised over satellites and times.
+
+    Parameters
+    ----------
+    elements : ElementSet
+    jd_utc, fr_utc : array_like, shape (T,)
+        UTC Julian dates, whole and fractional parts.
+
+    Returns
+    -------
+    error : numpy.ndarray of uint8, shape (N, T)
+        SGP4 error code, 0 when fine (1–6: see ``sgp4.api.SGP4_ERRORS``; 6 = decayed).
+    r_km, v_km_per_s : numpy.ndarray, shape (N, T, 3)
+        TEME position (km) and velocity (km/s). Where ``error`` is non-zero they are NaN or
+        meaningless (decay, code 6, still returns numbers): mask on ``error``.
+    """
+    jd = np.atleast_1d(np.asarray(jd_utc, dtype=np.float64))
+    fr = np.atleast_1d(np.asarray(fr_utc, dtype=np.float64))
+    jd, fr = np.broadcast_arrays(jd, fr)
+    if jd.ndim != 1 or not (np.all(np.isfinite(jd)) and np.all(np.isfinite(fr))):
+        raise ModelRangeError("sgp4_teme_km: jd_utc and fr_utc must be finite 1-D arrays.")
+    e, r, v = elements.satrec_array().sgp4(np.ascontiguousarray(jd), np.ascontiguousarray(fr))
+    return np.asarray(e, dtype=np.uint8), np.asarray(r), np.asarray(v)
+
+
+def _times(
+    start_utc: datetime, time_s: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
+    if t.ndim != 1 or not np.all(np.isfinite(t)):
+        raise ModelRangeError(
+            "SGP4 positions: time_s must be a finite scalar or 1-D array of seconds; "
+            f"shape {t.shape}."
+        )
+    jd0, fr0 = julian_date(start_utc)
+    return t, np.full(t.shape, jd0), fr0 + t / _SECONDS_PER_DAY
+
+
+def sgp4_positions_ecef_m(
+    elements: ElementSet,
+    start_utc: datetime,
+    time_s: ArrayLike,
+    ut1_minus_utc_s: ArrayLike = 0.0,
+) -> NDArray[np.float64]:
+    """Earth-fixed positions (T, N, 3) in metres from SGP4 at ``start_utc + time_s``.
+
+    Satellites whose propagation fails at a time (SGP4 error: decayed, eccentricity out of
+    range) are NaN there. Memory is about ``72·T·N`` bytes at the peak; use
+    :func:`iter_sgp4_positions_ecef_m` for long series.
+
+    Examples
+    --------
+    >>> es = walker_elements(2, 3, 1, 550e3, 53.0, datetime(2026, 1, 1))
+    >>> sgp4_positions_ecef_m(es, datetime(2026, 1, 1), [0.0, 60.0]).shape
+    (2, 6, 3)
+    """
+    _, jd, fr = _times(start_utc, time_s)
+    err, r, _ = sgp4_teme_km(elements, jd, fr)
+    r = np.where(err[..., np.newaxis] == 0, r, np.nan)
+    return teme_to_ecef_m(np.swapaxes(r, 0, 1), jd, fr, ut1_minus_utc_s)
+
+
+def iter_sgp4_positions_ecef_m(
+    elements: ElementSet,
+    start_utc: datetime,
+    time_s: ArrayLike,
+    ut1_minus_utc_s: ArrayLike = 0.0,
+    max_chunk_bytes: int = 256 * 2**20,
+) -> Iterator[tuple[int, NDArray[np.float64]]]:
+    """Yield ``(first_step, positions (Tc, N, 3))`` in time chunks of bounded memory.
+
+    Each chunk needs about ``72·Tc·N`` bytes while it is computed (position, velocity and the
+    rotated copy); ``Tc`` is chosen so that stays under ``max_chunk_bytes``.
+    """
+    t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
+    n = max(1, len(elements))
+    steps = max(1, int(max_chunk_bytes) // (72 * n))
+    for start in range(0, t.size, steps):
+        yield (
+            start,
+            sgp4_positions_ecef_m(elements, start_utc, t[start : start + steps], ut1_minus_utc_s),
+        )
+
+
+def walker_elements(
+    planes: int,
+    sats_per_plane: int,
+    phasing: int,
+    altitude_m: float,
+    inclination_deg: float,
+    epoch_utc: datetime,
+    pattern: WalkerPattern = "delta",
+    raan0_deg: float = 0.0,
+    first_satnum: int = 1,
+    name: str = "walker",
+) -> ElementSet:
+    """A Walker shell as SGP4 mean elements at ``epoch_utc``.
+
+    Same layout and satellite order as :func:`walker_positions_ecef_m`: circular
+    (eccentricity 0, argument of perigee 0, mean anomaly = initial argument of latitude),
+    Kozai mean motion ``sqrt(μ/a³)`` with ``a = WGS84_A_M + altitude_m``, BSTAR and the mean
+    motion derivatives 0 (no drag). The RAAN is measured in TEME at the epoch. Under SGP4 the
+    orbit radius then oscillates by a few km about ``a`` (J2 short-period terms) and the nodes
+    regress (≈ −4.5°/day at 550 km, 53°).
+
+    Parameters
+    ----------
+    planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg
+        As in :func:`walker_positions_ecef_m` (same checks and errors).
+    epoch_utc : datetime
+        Element epoch (UTC).
+    first_satnum : int
+        Catalogue number given to the first satellite; the rest count up.
+    name : str
+        Name prefix; satellites are ``{name}-P{plane}-S{slot}``.
+
+    Returns
+    -------
+    ElementSet
+    """
+    raan, u0, _, n_rad_s, inc = _walker_elements(
+        planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg
+    )
+    jd, fr = julian_date(epoch_utc)
+    epoch_days = (jd - _JD_1949_12_31) + fr
+    no_kozai = n_rad_s * 60.0  # rad/min
+    raan_w = np.mod(raan, 2.0 * math.pi)
+    m_w = np.mod(u0, 2.0 * math.pi)
+    recs: list[Satrec] = []
+    for k in range(raan.size):  # building records once per satellite, not a hot path
+        sat = Satrec()
+        sat.sgp4init(
+            WGS72,
+            "i",
+            first_satnum + k,
+            epoch_days,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            inc,
+            float(m_w[k]),
+            no_kozai,
+            float(raan_w[k]),
+        )
+        recs.append(sat)
+    idx = np.arange(raan.size)
+    names = tuple(
+        f"{name}-P{p}-S{j}"
+        for p, j in zip(
+            (idx // sats_per_plane).tolist(), (idx % sats_per_plane).tolist(), strict=True
+        )
+    )
+    return ElementSet(names, first_satnum + idx.astype(np.int64), tuple(recs))

@@ -1,4 +1,4 @@
-"""Large-scale path loss of 3GPP TR 38.901 (v17.0.0): UMa, UMi-Street Canyon and RMa.
+"""Large-scale path loss of 3GPP TR 38.901 (v17.0.0): UMa, UMi-Street Canyon, RMa and InH.
 
 Every function is a pure, vectorised model of one row of TR 38.901 Table 7.4.1-1 (path loss),
 Table 7.4.2-1 (LOS probability) or Table 7.4.3-2 (O2I building penetration), in the units of the
@@ -31,6 +31,8 @@ from numpy.typing import ArrayLike, NDArray
 from tsunagu.errors import ModelRangeError
 
 __all__ = [
+    "SF_STD_INH_LOS_DB",
+    "SF_STD_INH_NLOS_DB",
     "SF_STD_RMA_LOS_AFTER_BP_DB",
     "SF_STD_RMA_LOS_BEFORE_BP_DB",
     "SF_STD_RMA_NLOS_DB",
@@ -38,17 +40,28 @@ __all__ = [
     "SF_STD_UMA_NLOS_DB",
     "SF_STD_UMI_LOS_DB",
     "SF_STD_UMI_NLOS_DB",
+    "InhLayout",
     "Scenario",
     "breakpoint_distance_m",
     "expected_pathloss_db",
+    "free_space_db",
+    "gas_loss_db",
+    "gas_specific_attenuation_db_per_km",
+    "inh_los_db",
+    "inh_nlos_db",
+    "los_probability",
+    "los_probability_inh",
     "los_probability_rma",
     "los_probability_uma",
     "los_probability_umi",
     "o2i_high_loss_db",
     "o2i_low_loss_db",
+    "pathloss_db",
     "rma_breakpoint_distance_m",
     "rma_los_db",
     "rma_nlos_db",
+    "shadow_fading_std_db",
+    "uma_effective_env_height_m",
     "uma_los_db",
     "uma_nlos_db",
     "umi_los_db",
@@ -183,9 +196,10 @@ def rma_breakpoint_distance_m(h_bs_m: ArrayLike, h_ut_m: ArrayLike, freq_ghz: Ar
 
 
 def _check_uma_umi_heights(model: str, h_bs: Float, h_ut: Float) -> None:
+    # Table 7.4.1-1: 1.5 m <= hUT <= 22.5 m. UMi users on upper floors may sit above the 10 m
+    # BS (Table 7.2-1 drops them up to 22.5 m), so only hBS > h_E = 1 m is required here.
     _check_range(model, "h_ut_m", h_ut, 1.5, 22.5, "m")
-    if np.any(~(h_bs > h_ut)):
-        raise ModelRangeError(f"{model}: h_bs_m must exceed h_ut_m; got {h_bs!r} <= {h_ut!r}.")
+    _check_range(model, "h_bs_m", h_bs, 1.0 + 1e-9, 150.0, "m")
 
 
 def uma_los_db(
@@ -472,11 +486,11 @@ def los_probability_uma(d2d_m: ArrayLike, h_ut_m: ArrayLike = 1.5) -> Float:
     d = _check_d2d_out(model, d2d_m)
     h_ut = _as_float(h_ut_m)
     _check_range(model, "h_ut_m", h_ut, 0.0, 23.0, "m")
-    c_prime = np.where(h_ut <= 13.0, 0.0, np.abs((h_ut - 13.0) / 10.0) ** 1.5)
     dd = np.maximum(d, 18.0)
-    p = (18.0 / dd + np.exp(-dd / 63.0) * (1.0 - 18.0 / dd)) * (
-        1.0 + c_prime * 1.25 * (dd / 100.0) ** 3 * np.exp(-dd / 150.0)
-    )
+    p = 18.0 / dd + np.exp(-dd / 63.0) * (1.0 - 18.0 / dd)
+    if np.any(h_ut > 13.0):
+        c_prime = np.where(h_ut <= 13.0, 0.0, np.abs((h_ut - 13.0) / 10.0) ** 1.5)
+        p = p * (1.0 + c_prime * 1.25 * (dd / 100.0) ** 3 * np.exp(-dd / 150.0))
     # The table's product exceeds 1 by up to ~6e-4 just past 18 m for hUT > 13 m;
     # a probability cannot, so it is capped (the standard leaves this implicit).
     return np.asarray(np.where(d <= 18.0, 1.0, np.minimum(p, 1.0)), dtype=np.float64)
@@ -645,3 +659,283 @@ def expected_pathloss_db(
         )
     gain = p * 10.0 ** (-pl_los / 10.0) + (1.0 - p) * 10.0 ** (-pl_nlos / 10.0)
     return np.asarray(-10.0 * np.log10(gain), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- InH
+
+
+#: Shadow-fading standard deviations of InH-Office, TR 38.901 Table 7.4.1-1 (dB).
+SF_STD_INH_LOS_DB: Final = 3.0
+SF_STD_INH_NLOS_DB: Final = 8.03
+
+InhLayout = Literal["mixed", "open"]
+
+
+def _inh_d3d(model: str, d3d_m: ArrayLike) -> Float:
+    d = _as_float(d3d_m)
+    _check_range(model, "d3d_m", d, 0.0, 150.0, "m", what=" (below 1 m is clipped to 1 m)")
+    return np.asarray(np.maximum(d, 1.0), dtype=np.float64)
+
+
+def inh_los_db(d3d_m: ArrayLike, freq_ghz: ArrayLike) -> Float:
+    """InH-Office LOS path loss, TR 38.901 v17.0.0 Table 7.4.1-1 (σSF = 3 dB).
+
+    ``PL = 32.4 + 17.3 log10(d3D) + 20 log10(fc)`` for ``1 m <= d3D <= 150 m`` (below 1 m it is
+    evaluated at 1 m, so a user under the access point gets a finite value).
+
+    Examples
+    --------
+    >>> round(float(inh_los_db(10.0, 3.5)), 2)
+    60.58
+    """
+    model = "TR 38.901 InH LOS"
+    f = _as_float(freq_ghz)
+    _check_freq(model, f)
+    d = _inh_d3d(model, d3d_m)
+    return np.asarray(32.4 + 17.3 * np.log10(d) + 20.0 * np.log10(f), dtype=np.float64)
+
+
+def inh_nlos_db(d3d_m: ArrayLike, freq_ghz: ArrayLike) -> Float:
+    """InH-Office NLOS path loss, TR 38.901 v17.0.0 Table 7.4.1-1 (σSF = 8.03 dB).
+
+    ``PL = max(PL_InH-LOS, PL'_InH-NLOS)``,
+    ``PL' = 38.3 log10(d3D) + 17.30 + 24.9 log10(fc)``, ``1 m <= d3D <= 150 m``.
+
+    Examples
+    --------
+    >>> round(float(inh_nlos_db(10.0, 3.5)), 2)
+    69.15
+    """
+    model = "TR 38.901 InH NLOS"
+    f = _as_float(freq_ghz)
+    _check_freq(model, f)
+    d = _inh_d3d(model, d3d_m)
+    pl_nlos = 38.3 * np.log10(d) + 17.30 + 24.9 * np.log10(f)
+    return np.asarray(np.maximum(inh_los_db(d, f), pl_nlos), dtype=np.float64)
+
+
+def los_probability_inh(d2d_m: ArrayLike, layout: InhLayout = "mixed") -> Float:
+    """InH-Office LOS probability, TR 38.901 v17.0.0 Table 7.4.2-1.
+
+    Mixed office: ``1`` (d <= 1.2 m), ``exp(-(d - 1.2)/4.7)`` (1.2 < d < 6.5 m),
+    ``0.32 exp(-(d - 6.5)/32.6)`` (d >= 6.5 m). Open office: ``1`` (d <= 5 m),
+    ``exp(-(d - 5)/70.8)`` (5 < d <= 49 m), ``0.54 exp(-(d - 49)/211.7)`` (d > 49 m).
+
+    Examples
+    --------
+    >>> round(float(los_probability_inh(6.5)), 4)
+    0.32
+    >>> round(float(los_probability_inh(49.0, "open")), 4)
+    0.5372
+    """
+    d = _check_d2d_out("TR 38.901 InH LOS probability", d2d_m)
+    if layout == "mixed":
+        p = np.where(
+            d <= 1.2,
+            1.0,
+            np.where(d < 6.5, np.exp(-(d - 1.2) / 4.7), 0.32 * np.exp(-(d - 6.5) / 32.6)),
+        )
+    elif layout == "open":
+        p = np.where(
+            d <= 5.0,
+            1.0,
+            np.where(d <= 49.0, np.exp(-(d - 5.0) / 70.8), 0.54 * np.exp(-(d - 49.0) / 211.7)),
+        )
+    else:
+        raise ModelRangeError(
+            f"TR 38.901 InH LOS probability: unknown layout {layout!r}; pass 'mixed' or 'open'."
+        )
+    return np.asarray(p, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- random state
+
+
+def uma_effective_env_height_m(
+    d2d_m: ArrayLike, h_ut_m: ArrayLike, rng: np.random.Generator
+) -> Float:
+    """Draw the UMa effective environment height h_E, TR 38.901 Table 7.4.1-1 Note 1.
+
+    ``h_E = 1 m`` with probability ``1/(1 + C(d2D, hUT))``; otherwise uniform on
+    ``{12, 15, …, hUT − 1.5}``. ``C = 0`` for ``hUT < 13 m``; else
+    ``((hUT − 13)/10)^1.5 g(d2D)`` with ``g = 0`` for ``d2D <= 18 m`` and
+    ``(5/4)(d2D/100)³ exp(−d2D/150)`` beyond.
+    """
+    d = np.asarray(d2d_m, dtype=np.float64)
+    h = np.asarray(h_ut_m, dtype=np.float64)
+    d, h = np.broadcast_arrays(d, h)
+    g = np.where(d <= 18.0, 0.0, 1.25 * (d / 100.0) ** 3 * np.exp(-d / 150.0))
+    c = np.where(h < 13.0, 0.0, np.abs((h - 13.0) / 10.0) ** 1.5 * g)
+    one = rng.random(d.shape) < 1.0 / (1.0 + c)
+    n_choices = np.maximum(np.floor((h - 1.5 - 12.0) / 3.0) + 1.0, 1.0)
+    k = np.floor(rng.random(d.shape) * n_choices)
+    return np.asarray(np.where(one, 1.0, 12.0 + 3.0 * k), dtype=np.float64)
+
+
+def los_probability(
+    scenario: Scenario | Literal["inh"], d2d_out_m: ArrayLike, h_ut_m: ArrayLike = 1.5
+) -> Float:
+    """LOS probability of a scenario (Table 7.4.2-1), dispatching on ``scenario``.
+
+    ``"inh"`` uses the mixed-office curve.
+    """
+    if scenario == "uma":
+        return los_probability_uma(d2d_out_m, h_ut_m)
+    if scenario == "umi":
+        return los_probability_umi(d2d_out_m)
+    if scenario == "rma":
+        return los_probability_rma(d2d_out_m)
+    if scenario == "inh":
+        return los_probability_inh(d2d_out_m)
+    raise ModelRangeError(
+        f"los_probability: unknown scenario {scenario!r}; pass 'uma', 'umi', 'rma' or 'inh'."
+    )
+
+
+def pathloss_db(
+    scenario: Scenario | Literal["inh"],
+    d2d_m: ArrayLike,
+    d3d_m: ArrayLike | None,
+    freq_ghz: ArrayLike,
+    los: ArrayLike,
+    h_bs_m: ArrayLike,
+    h_ut_m: ArrayLike,
+    h_e_m: ArrayLike = 1.0,
+) -> Float:
+    """Path loss of a scenario for a given LOS state per link (Table 7.4.1-1), no fading.
+
+    ``los`` (bool, broadcastable) picks the LOS or the NLOS formula link by link. ``h_e_m`` is
+    used by UMa only (see :func:`uma_effective_env_height_m`).
+    """
+    is_los = np.asarray(los, dtype=bool)
+    if scenario in ("uma", "umi"):
+        # Same formulas as uma_/umi_nlos_db, with the LOS part evaluated once.
+        model = f"TR 38.901 {'UMa' if scenario == 'uma' else 'UMi'} NLOS"
+        f = _as_float(freq_ghz)
+        h_bs = _as_float(h_bs_m)
+        h_ut = _as_float(h_ut_m)
+        _check_freq(model, f)
+        _check_uma_umi_heights(model, h_bs, h_ut)
+        _, d3d = _clip_distances(model, d2d_m, d3d_m, h_bs - h_ut, 5000.0)
+        if scenario == "uma":
+            a = uma_los_db(d2d_m, d3d_m, f, h_bs, h_ut, h_e_m)
+            nl = 13.54 + 39.08 * np.log10(d3d) + 20.0 * np.log10(f) - 0.6 * (h_ut - 1.5)
+        else:
+            a = umi_los_db(d2d_m, d3d_m, f, h_bs, h_ut)
+            nl = 35.3 * np.log10(d3d) + 22.4 + 21.3 * np.log10(f) - 0.3 * (h_ut - 1.5)
+        b = np.maximum(a, nl)
+    elif scenario == "rma":
+        a = rma_los_db(d2d_m, d3d_m, freq_ghz, h_bs_m, h_ut_m)
+        b = rma_nlos_db(d2d_m, d3d_m, freq_ghz, h_bs_m, h_ut_m)
+    elif scenario == "inh":
+        d2d = _as_float(d2d_m)
+        dh = _as_float(h_bs_m) - _as_float(h_ut_m)
+        d3d = np.sqrt(d2d**2 + dh**2) if d3d_m is None else _as_float(d3d_m)
+        a = inh_los_db(d3d, freq_ghz)
+        b = inh_nlos_db(d3d, freq_ghz)
+    else:
+        raise ModelRangeError(
+            f"pathloss_db: unknown scenario {scenario!r}; pass 'uma', 'umi', 'rma' or 'inh'."
+        )
+    return np.asarray(np.where(is_los, a, b), dtype=np.float64)
+
+
+def shadow_fading_std_db(
+    scenario: Scenario | Literal["inh"], los: ArrayLike, beyond_breakpoint: ArrayLike = False
+) -> Float:
+    """Shadow-fading standard deviation of Table 7.4.1-1 per link (dB).
+
+    ``beyond_breakpoint`` matters for RMa LOS only (4 dB before, 6 dB after dBP).
+    """
+    is_los = np.asarray(los, dtype=bool)
+    table = {
+        "uma": (SF_STD_UMA_LOS_DB, SF_STD_UMA_NLOS_DB),
+        "umi": (SF_STD_UMI_LOS_DB, SF_STD_UMI_NLOS_DB),
+        "inh": (SF_STD_INH_LOS_DB, SF_STD_INH_NLOS_DB),
+    }
+    if scenario in table:
+        lo, nl = table[scenario]
+        return np.asarray(np.where(is_los, lo, nl), dtype=np.float64)
+    if scenario == "rma":
+        los_std = np.where(
+            np.asarray(beyond_breakpoint, dtype=bool),
+            SF_STD_RMA_LOS_AFTER_BP_DB,
+            SF_STD_RMA_LOS_BEFORE_BP_DB,
+        )
+        return np.asarray(np.where(is_los, los_std, SF_STD_RMA_NLOS_DB), dtype=np.float64)
+    raise ModelRangeError(
+        f"shadow_fading_std_db: unknown scenario {scenario!r}; pass 'uma', 'umi', 'rma' or 'inh'."
+    )
+
+
+# --------------------------------------------------------------------------- other losses
+
+
+def free_space_db(d3d_m: ArrayLike, freq_ghz: ArrayLike) -> Float:
+    """Free-space path loss, TR 38.811 eq. (6.6-2): ``32.45 + 20 log10(fc) + 20 log10(d)``.
+
+    ``fc`` in GHz, ``d`` in metres (clipped below at 1 m so a co-located user stays finite).
+
+    Examples
+    --------
+    >>> round(float(free_space_db(20_000.0, 2.0)), 2)
+    124.49
+    """
+    d = _as_float(d3d_m)
+    f = _as_float(freq_ghz)
+    if np.any(np.isnan(d)) or np.any(d < 0.0):
+        raise ModelRangeError("free_space_db (TR 38.811 eq. 6.6-2): d3d_m must be >= 0 m.")
+    if np.any(~(f > 0.0)):
+        raise ModelRangeError("free_space_db (TR 38.811 eq. 6.6-2): freq_ghz must be > 0.")
+    return np.asarray(
+        32.45 + 20.0 * np.log10(f) + 20.0 * np.log10(np.maximum(d, 1.0)), dtype=np.float64
+    )
+
+
+def gas_specific_attenuation_db_per_km(
+    freq_ghz: float,
+    pressure_hpa: float = 1013.25,
+    temperature_k: float = 288.15,
+    water_vapour_g_per_m3: float = 7.5,
+) -> float:
+    """Specific attenuation of atmospheric gases, ITU-R P.676 (via ``itur``), dB/km.
+
+    Oxygen plus water vapour at sea level in the ITU-R P.835 mean annual reference atmosphere
+    (1013.25 hPa, 15 °C, 7.5 g/m³) by default. TR 38.901 §7.6.1 adds ``α(fc) d3D / 1000`` to the
+    path loss above 6 GHz with this α. ``itur`` is imported lazily (it pulls in astropy).
+
+    Raises
+    ------
+    ModelRangeError
+        If ``freq_ghz`` lies outside 1–350 GHz (the approximate method of P.676 Annex 2).
+    """
+    if not 1.0 <= freq_ghz <= 350.0:
+        raise ModelRangeError(
+            f"ITU-R P.676 gas attenuation: freq_ghz must lie in [1, 350] GHz; got {freq_ghz}."
+        )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from itur.models import itu676
+
+        att = itu676.gaseous_attenuation_terrestrial_path(
+            1.0, freq_ghz, 0.0, water_vapour_g_per_m3, pressure_hpa, temperature_k, "approx"
+        )
+    return float(np.asarray(getattr(att, "value", att)))
+
+
+def gas_loss_db(d3d_m: ArrayLike, freq_ghz: float) -> Float:
+    """Atmospheric gas loss of a terrestrial path, TR 38.901 §7.6.1 with ITU-R P.676 α.
+
+    ``α(fc) · d3D / 1000`` dB; zero below 6 GHz, where TR 38.901 neglects it.
+
+    Examples
+    --------
+    >>> float(gas_loss_db(1000.0, 3.5))
+    0.0
+    """
+    d = _as_float(d3d_m)
+    if freq_ghz < 6.0:
+        return np.zeros_like(d)
+    return np.asarray(gas_specific_attenuation_db_per_km(freq_ghz) * d / 1000.0)

@@ -63,6 +63,17 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _SUMMARY_KEYS = ("scenario", "counts", "kpis")
 
+# Read when present (runs written before restoration KPIs existed lack them).
+_OPTIONAL_STEPS = ("population_ran", "population_haps", "population_leo", "population_no_access")
+_AREAS = (
+    "step",
+    "time_s",
+    "prefecture_name",
+    "population",
+    "population_without_service",
+    "population_on_ntn",
+)
+
 
 @dataclass(frozen=True)
 class RunData:
@@ -74,6 +85,7 @@ class RunData:
     steps: Columns
     flows: Columns
     satellites: Columns
+    areas: Columns
 
 
 def read_run(run_dir: Path) -> RunData:
@@ -89,7 +101,9 @@ def read_run(run_dir: Path) -> RunData:
     if not run_dir.is_dir():
         raise DataError(f"run directory {run_dir} does not exist; {_FIX}")
     tables = {name: _read_table(run_dir / name, cols) for name, cols in _COLUMNS.items()}
+    tables["steps.parquet"].update(_read_optional(run_dir / "steps.parquet", _OPTIONAL_STEPS))
     return RunData(
+        areas=_read_optional(run_dir / "areas.parquet", _AREAS),
         summary=_read_summary(run_dir / "summary.json"),
         nodes=tables["nodes.parquet"],
         links=tables["links.parquet"],
@@ -140,6 +154,19 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> Columns:
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"{path} could not be read ({exc}); {_FIX}") from exc
     return {name: _to_numpy(table.column(name)) for name in columns}
+
+
+def _read_optional(path: Path, columns: tuple[str, ...]) -> Columns:
+    """The columns of ``path`` that exist; empty when the file is absent or unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        names = pq.read_schema(path).names
+        present = [c for c in columns if c in names]
+        table = pq.read_table(path, columns=present)
+    except (OSError, pa.ArrowException):
+        return {}
+    return {name: _to_numpy(table.column(name)) for name in present}
 
 
 def _to_numpy(column: pa.ChunkedArray) -> npt.NDArray[Any]:

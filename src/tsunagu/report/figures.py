@@ -27,6 +27,7 @@ __all__ = [
     "OUTLINE_TRACE",
     "SATELLITE_TRACE",
     "UNSERVED_TRACE",
+    "WITHOUT_SERVICE_TRACE",
     "build_figures",
     "figures_from_data",
 ]
@@ -40,6 +41,7 @@ FIGURE_IDS: tuple[str, ...] = (
     "energy-time",
     "carbon-time",
     "share-time",
+    "outage-time",
     "latency-dist",
     "latency-region",
     "latency-components",
@@ -51,6 +53,7 @@ DEMAND_TRACE = "demand points"
 UNSERVED_TRACE = "demand points (never served)"
 COMPUTE_TRACE = "compute sites"
 SATELLITE_TRACE = "satellites"
+WITHOUT_SERVICE_TRACE = "population without service"
 
 _FIBRE = frozenset({"fibre", "fiber"})
 _ENERGY_DOMAINS = (
@@ -105,6 +108,7 @@ def figures_from_data(run: RunData) -> dict[str, Any]:
         "energy-time": _energy_time_figure(run.steps),
         "carbon-time": _carbon_time_figure(run.steps),
         "share-time": _share_time_figure(run.steps),
+        "outage-time": _outage_time_figure(run.steps, run.areas),
         "latency-dist": _latency_dist_figure(run.flows, served),
         "latency-region": _latency_region_figure(run.flows, served),
         "latency-components": _latency_components_figure(run.flows, served),
@@ -578,6 +582,61 @@ def _share_time_figure(steps: Columns) -> Any:
         )
     _time_layout(fig, "Served and within-SLA shares over time", "share (%)")
     fig.update_yaxes(range=[0, 102])
+    return fig
+
+
+def _outage_time_figure(steps: Columns, areas: Columns) -> Any:
+    """Population without service over time, with the population kept on NTN backup.
+
+    Lines per prefecture are added for every prefecture that was ever without service (from
+    ``areas.parquet`` when the run has it).
+    """
+    fig = go.Figure()
+    hours = _hours(steps)
+    fig.add_trace(
+        go.Scatter(
+            x=hours,
+            y=np.asarray(steps["population_unserved"], dtype=np.float64),
+            mode="lines+markers",
+            name=WITHOUT_SERVICE_TRACE,
+            line={"color": "rgb(200, 30, 30)", "width": 3, "shape": "hv"},
+            customdata=_step_hover(steps),
+            hovertemplate="step %{customdata}: %{y:,.0f} people",
+        )
+    )
+    for label, column, colour in (
+        ("on HAPS", "population_haps", "rgb(31, 119, 180)"),
+        ("on LEO", "population_leo", "rgb(148, 103, 189)"),
+    ):
+        if column in steps and np.any(np.asarray(steps[column]) > 0):
+            fig.add_trace(
+                go.Scatter(
+                    x=hours,
+                    y=np.asarray(steps[column], dtype=np.float64),
+                    mode="lines",
+                    name=f"population {label}",
+                    line={"dash": "dot", "color": colour, "shape": "hv"},
+                    customdata=_step_hover(steps),
+                    hovertemplate="step %{customdata}: %{y:,.0f} people",
+                )
+            )
+    if areas and "population_without_service" in areas:
+        names = np.asarray(areas["prefecture_name"]).astype(str)
+        without = np.asarray(areas["population_without_service"], dtype=np.float64)
+        for name in np.unique(names[without > 0.5]):
+            m = names == name
+            fig.add_trace(
+                go.Scatter(
+                    x=np.asarray(areas["time_s"], dtype=np.float64)[m] / 3600.0,
+                    y=without[m],
+                    mode="lines",
+                    name=f"without service: {name}",
+                    line={"shape": "hv"},
+                    hovertemplate="%{y:,.0f} people",
+                )
+            )
+    _time_layout(fig, "Population without service (and kept on NTN backup)", "population (people)")
+    fig.update_yaxes(rangemode="tozero")
     return fig
 
 

@@ -47,6 +47,12 @@ _KPI_LABELS: dict[str, tuple[str, str]] = {
     "energy_ntn_kwh": ("Energy, NTN", "kWh"),
     "energy_compute_kwh": ("Energy, compute", "kWh"),
     "carbon_kg": ("Carbon", "kg CO₂"),
+    "sla_violations": ("Requests outside SLA (incl. unserved)", "requests"),
+    "population_without_service_peak": ("Population without service, peak", "people"),
+    "person_hours_without_service": ("Person-hours without service", "person-h"),
+    "areas_lost": ("Prefectures that lost service", "prefectures"),
+    "areas_restored": ("Prefectures restored within the run", "prefectures"),
+    "time_to_restore_max_s": ("Time to restore, longest", "s"),
 }
 _FIGURE_CAPTIONS: dict[str, str] = {
     "map": "Map",
@@ -54,6 +60,7 @@ _FIGURE_CAPTIONS: dict[str, str] = {
     "energy-time": "Energy over time",
     "carbon-time": "Carbon over time",
     "share-time": "Served and SLA shares",
+    "outage-time": "Population without service",
     "latency-dist": "Latency distribution",
     "latency-region": "Latency by region",
     "latency-components": "Latency components",
@@ -189,6 +196,7 @@ def _page(run: RunData, figures: Mapping[str, Any]) -> str:
             _header(summary),
             "<main>",
             _kpi_section(summary),
+            _restoration_section(summary),
             f"<section><h2>{_FIGURE_CAPTIONS['map']}</h2>\n{figure_divs['map']}\n</section>",
             f'<div class="charts">\n{charts}\n</div>',
             "</main>",
@@ -236,6 +244,45 @@ def _kpi_section(summary: Mapping[str, Any]) -> str:
                 f"<div><h2>{title}</h2>\n{_group_table(groups, key.replace('_', '-'))}\n</div>"
             )
     return '<section class="tables">\n' + "\n".join(parts) + "\n</section>"
+
+
+def _restoration_section(summary: Mapping[str, Any]) -> str:
+    """Loss and restoration per prefecture (empty when nothing was lost)."""
+    areas = summary.get("restoration")
+    if not isinstance(areas, Mapping) or not areas:
+        return ""
+
+    def hours(v: Any) -> str:
+        return "not within the run" if v is None else f"{float(v) / 3600.0:.1f}"
+
+    rows = [
+        (
+            str(name),
+            _number(r.get("peak_without_service")),
+            hours(r.get("lost_at_s")),
+            hours(r.get("restored_at_s")),
+            hours(r.get("time_to_restore_s")),
+            _number(r.get("person_hours")),
+            _number(r.get("population_on_ntn_peak")),
+        )
+        for name, r in areas.items()
+        if isinstance(r, Mapping)
+    ]
+    table = _table(
+        (
+            "prefecture",
+            "peak without service (people)",
+            "lost at (h)",
+            "restored at (h)",
+            "time to restore (h)",
+            "person-hours without service",
+            "peak on NTN backup (people)",
+        ),
+        rows,
+        numeric=(1, 2, 3, 4, 5, 6),
+        table_id="restoration",
+    )
+    return f"<section><h2>Loss and restoration by prefecture</h2>\n{table}\n</section>"
 
 
 def _group_table(groups: Mapping[str, Any], table_id: str) -> str:

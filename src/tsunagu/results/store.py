@@ -23,7 +23,7 @@ from tsunagu.sim.kpis import RunResult
 
 __all__ = ["TABLES", "atomic_path", "read_summary", "read_table", "write_run"]
 
-TABLES = ("steps", "flows", "satellites", "nodes", "links")
+TABLES = ("steps", "flows", "satellites", "nodes", "links", "areas", "events")
 
 
 @contextlib.contextmanager

@@ -86,6 +86,33 @@ class OpticalEquipment(_Strict):
     roadm_delay_s: NonNegativeFloat = 0.0
     router_power_w_per_gbps: NonNegativeFloat = 10.0
     router_hop_delay_s: NonNegativeFloat = 20e-6
+    ip_packet_bytes: Annotated[float, Field(ge=64.0, le=9216.0)] = 1500.0
+    ip_port_utilisation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+
+
+class FronthaulParameters(_Strict):
+    """O-RAN split-7.2x fronthaul from the RAN's carriers to the central office (SPEC §3.1)."""
+
+    latency_class: Literal["high25", "high100", "high200", "high500"] = "high100"
+    iq_width_bits: Annotated[int, Field(ge=1, le=16)] = 9
+    compression: Literal["bfp", "none"] = "bfp"
+    mtu_bytes: Annotated[int, Field(ge=1500, le=9216)] = 9000
+    scs_khz: Literal[15, 30, 60, 120] = 30
+    switch_delay_s: NonNegativeFloat = 0.0
+
+
+class DciParameters(_Strict):
+    """Data-centre-interconnect lightpaths between compute sites (SPEC §3.1 use cases).
+
+    ``pairs``: ``core-mesh+nearest-core`` joins every pair of core sites and each regional or
+    edge site to its nearest core site; ``core-mesh`` only the core sites; ``none`` plans none.
+    """
+
+    pairs: Literal["core-mesh+nearest-core", "core-mesh", "none"] = "core-mesh+nearest-core"
+    bit_rate_bps: PositiveFloat = 400e9
+    margin_db: NonNegativeFloat = 1.0
+    spectrum_policy: str = "ksp-ff"
+    slots_per_fibre: Annotated[int, Field(ge=8, le=2000)] = 384
 
 
 class OperatorNetwork(_Strict):
@@ -102,6 +129,8 @@ class OpticalSection(_Strict):
     interconnect_max_km: NonNegativeFloat = 30.0
     metro_route_factor: Annotated[float, Field(ge=1.0, le=3.0)] = 1.5
     equipment: OpticalEquipment = OpticalEquipment()
+    fronthaul: FronthaulParameters = FronthaulParameters()
+    dci: DciParameters = DciParameters()
 
     @model_validator(mode="after")
     def _unique_operators(self) -> OpticalSection:
@@ -161,6 +190,13 @@ class NtnSection(_Strict):
     haps: list[Haps] = []
     processing_delay_s: NonNegativeFloat = 0.0
     gateway_power_w: NonNegativeFloat = 0.0
+    # Time-varying routing (tsunagu.ntn.routing): ISLs within each shell (+Grid or none), laser
+    # range (None: unlimited) and grazing floor (Hypatia: 80 km); place pairs whose RTT series
+    # the report shows ('Tokyo', 'Naha, JP' or 'lat,lon').
+    isl_pattern: Literal["grid", "none"] = "grid"
+    isl_max_range_km: PositiveFloat | None = None
+    isl_min_grazing_km: NonNegativeFloat = 80.0
+    rtt_pairs: list[tuple[str, str]] = []
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,6 +227,26 @@ class RanSection(_Strict):
     battery_hold_s: NonNegativeFloat = 10_800.0
     background_bps_per_person: NonNegativeFloat = 0.0
     sectors_per_site: Annotated[int, Field(ge=1, le=6)] = 3
+    # National coverage (tsunagu.ran.coverage): mmWave small cells in dense cores, HIBS beams on
+    # the HAPS of ntn.haps, link abstraction and reported rate thresholds. Carrier powers are
+    # planning assumptions: n257 keeps the TR 38.901 Table 7.8-1 30 GHz PSD (35 dBm/100 MHz);
+    # a HIBS beam radiates a macro-class 20 W.
+    mmwave_carrier: Carrier | None = Carrier(
+        band="n257", freq_ghz=28.0, bandwidth_mhz=400.0, layers=2, tx_power_dbm=41.0
+    )
+    mmwave_isd_m: PositiveFloat = 200.0  # TR 38.901 Table 7.2-1 UMi ISD
+    mmwave_core_radius_m: PositiveFloat = 1000.0
+    mmwave_min_city_population: Annotated[int, Field(ge=0)] = 200_000
+    hibs_carrier: Carrier | None = Carrier(
+        band="hibs-1.7-1.9", freq_ghz=1.85, bandwidth_mhz=20.0, layers=2, tx_power_dbm=43.0
+    )
+    hibs_altitude_m: PositiveFloat = 20_000.0
+    hibs_beams: Annotated[int, Field(ge=1, le=7)] = 7
+    rate_mapping: Literal["shannon", "mcs"] = "shannon"
+    mcs_table: Literal["qam64", "qam256", "qam1024"] = "qam256"
+    coverage_thresholds_bps: list[PositiveFloat] = Field(
+        default_factory=lambda: [1e6, 1e7, 1e8, 1e9], min_length=1
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +262,9 @@ class ComputeSite(_Strict):
     gpu_power_w: PositiveFloat = 700.0
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.4
     grid_region: str
+    cost_per_gpu_hour: NonNegativeFloat | None = Field(
+        default=None, description="price of one GPU-hour at this site (any currency); 'cost' policy"
+    )
 
 
 class ComputeSection(_Strict):
@@ -260,18 +319,78 @@ class DemandSection(_Strict):
 
 
 class Event(_Strict):
-    """A failure or surge in a time window. ``target`` names nodes, links ('A--B') or a region."""
+    """A failure, surge, restoration gap or disaster preset in a time window.
 
-    kind: Literal["link_down", "node_down", "site_down", "region_power_loss", "demand_surge"]
-    target: str = Field(min_length=1)
-    start_s: NonNegativeFloat
-    end_s: PositiveFloat
+    ``target`` names nodes, links (``'A--B'``), compute sites, areas (a region, a prefecture or
+    ``'all'``) or constellations, by kind (docs/disasters.md). An area can be narrowed to a
+    circle with ``center_lat_deg``, ``center_lon_deg`` and ``radius_km``. ``factor`` is a
+    multiplier for ``demand_surge`` and a share in (0, 1] for ``ran_outage``,
+    ``region_power_loss``, ``satellite_failure`` and area-wide ``link_down``. An event with
+    ``preset`` (kind ``disaster``) expands into concrete events; ``params`` overrides the
+    preset's parameters by name.
+    """
+
+    kind: (
+        Literal[
+            "link_down",
+            "node_down",
+            "site_down",
+            "region_power_loss",
+            "demand_surge",
+            "ran_outage",
+            "satellite_failure",
+            "ntn_access_down",
+            "disaster",
+        ]
+        | None
+    ) = None
+    target: str = ""
+    start_s: NonNegativeFloat = 0.0
+    end_s: PositiveFloat | None = None
     factor: PositiveFloat = 1.0
+    center_lat_deg: Latitude | None = None
+    center_lon_deg: Longitude | None = None
+    radius_km: PositiveFloat | None = None
+    preset: Literal["tohoku-2011", "noto-2024", "nankai"] | None = None
+    params: dict[str, float] = {}
 
     @model_validator(mode="after")
     def _window(self) -> Event:
-        if self.end_s <= self.start_s:
+        if self.preset is not None or self.kind == "disaster":
+            if self.preset is None:
+                raise ValueError(
+                    "a 'disaster' event needs preset: one of 'tohoku-2011', 'noto-2024', 'nankai'"
+                )
+            if self.kind not in (None, "disaster"):
+                raise ValueError(
+                    f"preset {self.preset!r} expands into its own events; drop kind "
+                    f"{self.kind!r} (or write kind: disaster)"
+                )
+        else:
+            if self.kind is None:
+                raise ValueError(
+                    "an event needs kind (link_down, node_down, site_down, region_power_loss, "
+                    "demand_surge, ran_outage, satellite_failure, ntn_access_down) or preset"
+                )
+            if not self.target:
+                raise ValueError(f"a {self.kind} event needs a target (docs/disasters.md)")
+            if self.end_s is None:
+                raise ValueError(f"a {self.kind} event needs end_s (seconds from the run start)")
+            if self.params:
+                raise ValueError("params is only for preset events; remove it")
+        if self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError(f"end_s ({self.end_s:g}) must be after start_s ({self.start_s:g})")
+        circle = (self.center_lat_deg, self.center_lon_deg, self.radius_km)
+        if any(v is not None for v in circle) and any(v is None for v in circle):
+            raise ValueError(
+                "an event circle needs all of center_lat_deg, center_lon_deg and radius_km"
+            )
+        share_kinds = ("ran_outage", "region_power_loss", "satellite_failure", "link_down")
+        if self.kind in share_kinds and self.factor > 1.0:
+            raise ValueError(
+                f"factor of a {self.kind} event is a share of what goes down; use a value "
+                f"in (0, 1], not {self.factor:g}"
+            )
         return self
 
 
@@ -296,4 +415,19 @@ class Scenario(_Strict):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"service names must be unique; repeated: {sorted(dup)}")
+        from tsunagu.orchestrate.policy import registered_policies
+
+        known = registered_policies()
+        if self.policy not in known:
+            import difflib
+
+            close = difflib.get_close_matches(self.policy, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown policy {self.policy!r}{hint}; available policies: {known}")
+        if self.policy == "cost":
+            unpriced = [s.name for s in self.compute.sites if s.cost_per_gpu_hour is None]
+            if unpriced:
+                raise ValueError(
+                    f"policy 'cost' needs compute.sites[].cost_per_gpu_hour; missing for {unpriced}"
+                )
         return self

@@ -4,10 +4,14 @@ Per step ``t``::
 
     state  = twin.state(t)                 # static layers + satellites and their feeder links
     state  = events.apply(state, t)        # failures set ``up`` to False
-    access = RAN, else HAPS, else LEO      # per demand point, from the domains' geometry
-    dist   = dijkstra(state, from sites)   # transport latency of every node to every site
+    dist   = dijkstra(state, from sites)   # over surviving links: rerouting is implicit
+    access = RAN, else HAPS, else LEO      # RAN for users of cells up whose office reaches a
+                                           # site; the rest on the NTN backup (sim/events.py)
     plan   = policy.allocate(problem)      # which site serves each (point, service) flow
     kpis.record(t, state, plan)            # latency split, energy, carbon, coverage
+
+After the loop, run-level tables (population without service per prefecture and step, loss and
+restoration per prefecture, the resolved events) are built by :func:`summarise`.
 
 A request's end-to-end latency is one round trip: propagation there and back, transmission of
 the request and the response, queueing in the cell and at the compute site, and processing
@@ -94,13 +98,22 @@ def _walk_paths(
 def run_twin(
     twin: Twin,
     progress: Callable[[int, int], None] | None = None,
+    seed: int | None = None,
 ) -> RunResult:
-    """Run every step of the twin's timeline and return the result tables."""
+    """Run every step of the twin's timeline and return the result tables.
+
+    Parameters
+    ----------
+    twin : the built scenario.
+    progress : called with (steps done, steps in all) after every step.
+    seed : seed of the event draws (which links of an area are cut, which satellites fail);
+        defaults to the scenario's ``timeline.seed``. Same twin and seed, same results.
+    """
     sc = twin.scenario
     tl = sc.timeline
     eq = sc.optical.equipment
     policy = get_policy(sc.policy)
-    events = EventSchedule(sc.events, twin)
+    events = EventSchedule(sc.events, twin, seed=seed)
     svc = sc.services
     n_k = len(svc)
     n_p = twin.demand.name.size
@@ -122,6 +135,8 @@ def run_twin(
     resp_bits = np.array([k.response_bytes * 8.0 for k in svc])
     processing = np.array([k.processing_s for k in svc])
     sla_s = np.array([k.sla_latency_ms / 1e3 for k in svc])
+    prices = [s.cost_per_gpu_hour for s in sc.compute.sites]
+    site_price = np.array(prices, dtype=np.float64) if None not in prices else None
     energy_wh = np.array([k.energy_wh_per_request for k in svc])
 
     flows_tables: list[pa.Table] = []
@@ -135,58 +150,94 @@ def run_twin(
         state = events.apply(state, float(t))
         n_nodes = state.n_nodes
 
-        # ---- access --------------------------------------------------------------------
-        ran_up = events.ran_up(float(t)) & state.nodes.up[twin.idx_demand]
+        # ---- transport: latency of every node from every compute site that is up --------
+        csr = state.csr("latency_s")
+        site_up = state.nodes.up[twin.idx_site]
+        dist, pred = csgraph.dijkstra(
+            csr, directed=False, indices=twin.idx_site, return_predecessors=True
+        )
+        dist[~site_up, :] = np.inf
+        reachable = np.isfinite(dist).any(axis=0)  # (N,) some up site reaches the node
+
+        # ---- access: RAN where its cells are up and its office is reachable, else the NTN
+        # backup (HAPS, else LEO bent pipe) where it reaches the users and its ground node --
+        t_s = float(t)
+        share_down = events.ran_share_down(t_s)
+        ntn_ok = ~events.ntn_blocked(t_s)
+        co_up = state.nodes.up[twin.idx_demand]
+        ran_reach = co_up & reachable[twin.idx_demand]
         if twin.haps_ecef.shape[0]:
             h_idx, h_slant = haps_coverage(twin.demand.ecef_m, twin.haps_ecef, haps_radius)
-            h_ok = (h_idx >= 0) & state.nodes.up[twin.idx_haps[np.maximum(h_idx, 0)]]
+            h_node = twin.idx_haps[np.maximum(h_idx, 0)]
+            h_ok = (h_idx >= 0) & state.nodes.up[h_node] & reachable[h_node] & ntn_ok
         else:
             h_idx = np.full(n_p, -1)
+            h_node = twin.idx_demand
             h_slant = np.full(n_p, np.inf)
             h_ok = np.zeros(n_p, dtype=bool)
         if n_sat and twin.gateway_ecef.shape[0]:
+            # The bent pipe is searched only for points that need a backup this step.
+            need = np.flatnonzero(~ran_reach | (share_down > 0.0))
             up_sat = state.nodes.up[twin.static.n_nodes :]
-            s_idx, g_idx, s_len = best_bent_pipe(
-                twin.demand.ecef_m,
-                twin.gateway_ecef,
-                sat_ecef[up_sat],
-                float(np.min(sat_mask)),
-                gw_mask,
-            )
-            s_idx = np.where(s_idx >= 0, np.flatnonzero(up_sat)[np.maximum(s_idx, 0)], -1)
-            l_ok = s_idx >= 0
+            s_idx = np.full(n_p, -1, dtype=np.int64)
+            g_idx = np.full(n_p, -1, dtype=np.int64)
+            s_len = np.full(n_p, np.inf)
+            if need.size:
+                s_sub, g_sub, len_sub = best_bent_pipe(
+                    twin.demand.ecef_m[need],
+                    twin.gateway_ecef,
+                    sat_ecef[up_sat],
+                    float(np.min(sat_mask)),
+                    gw_mask,
+                )
+                s_idx[need] = np.where(s_sub >= 0, np.flatnonzero(up_sat)[np.maximum(s_sub, 0)], -1)
+                g_idx[need] = g_sub
+                s_len[need] = len_sub
+            g_node = twin.idx_gateway[np.maximum(g_idx, 0)]
+            l_ok = (s_idx >= 0) & reachable[g_node] & ntn_ok
             el, _ = elevation_and_range(twin.demand.ecef_m, sat_ecef)
             visible = int(np.count_nonzero((el >= sat_mask[None, :]).any(axis=0)))
         else:
             s_idx = g_idx = np.full(n_p, -1)
+            g_node = twin.idx_demand
             s_len = np.full(n_p, np.inf)
             l_ok = np.zeros(n_p, dtype=bool)
             visible = 0
-        access = np.where(ran_up, 1, np.where(h_ok, 2, np.where(l_ok, 3, 0)))
+        backup = np.where(h_ok, 2, np.where(l_ok, 3, 0))
+        # A point whose cells are partly down is two rows: the users of the cells still up
+        # (RAN) and the others (backup). A point whose office is cut off is one backup row.
+        row_ran = ran_reach & (share_down < 1.0)
+        row_bak = ~ran_reach | (share_down > 0.0)
+        row_p = np.concatenate([np.flatnonzero(row_ran), np.flatnonzero(row_bak)])
+        row_acc = np.concatenate([np.ones(int(row_ran.sum()), dtype=np.int64), backup[row_bak]])
+        row_w = np.concatenate(
+            [1.0 - share_down[row_ran], np.where(ran_reach, share_down, 1.0)[row_bak]]
+        )
+        order = np.argsort(row_p, kind="stable")
+        row_p, row_acc, row_w = row_p[order], row_acc[order], row_w[order]
+        n_r = row_p.size
         access_node = np.select(
-            [access == 1, access == 2, access == 3],
-            [
-                twin.idx_demand,
-                twin.idx_haps[np.maximum(h_idx, 0)] if twin.idx_haps.size else twin.idx_demand,
-                twin.idx_gateway[np.maximum(g_idx, 0)]
-                if twin.idx_gateway.size
-                else twin.idx_demand,
-            ],
-            default=twin.idx_demand,
+            [row_acc == 1, row_acc == 2, row_acc == 3],
+            [twin.idx_demand[row_p], h_node[row_p], g_node[row_p]],
+            default=twin.idx_demand[row_p],
         )
         access_prop_s = np.select(
-            [access == 1, access == 2, access == 3],
-            [twin.ran.access_propagation_s, h_slant / C_M_PER_S, s_len / C_M_PER_S],
+            [row_acc == 1, row_acc == 2, row_acc == 3],
+            [
+                twin.ran.access_propagation_s[row_p],
+                h_slant[row_p] / C_M_PER_S,
+                s_len[row_p] / C_M_PER_S,
+            ],
             default=np.inf,
         )
-        access_equip_s = np.where(access == 1, sc.ran.air_interface_delay_s, 0.0) + np.where(
-            access >= 2, sc.ntn.processing_delay_s, 0.0
+        access_equip_s = np.where(row_acc == 1, sc.ran.air_interface_delay_s, 0.0) + np.where(
+            row_acc >= 2, sc.ntn.processing_delay_s, 0.0
         )
         access_rate = np.select(
-            [access == 2, access == 3],
+            [row_acc == 2, row_acc == 3],
             [
-                haps_rate[np.maximum(h_idx, 0)] if haps_rate.size else np.zeros(n_p),
-                sat_rate[np.maximum(s_idx, 0)] if n_sat else np.zeros(n_p),
+                haps_rate[np.maximum(h_idx, 0)][row_p] if haps_rate.size else np.zeros(n_r),
+                sat_rate[np.maximum(s_idx, 0)][row_p] if n_sat else np.zeros(n_r),
             ],
             default=np.inf,
         )
@@ -194,41 +245,35 @@ def run_twin(
         # ---- demand ---------------------------------------------------------------------
         weights = np.array([profile_weight(k.profile, hour) for k in svc]).ravel()
         rps = offered_rps(twin.demand.population, adoption, per_day, weights)  # (P, K)
-        rps = rps * events.surge(float(t), twin)[:, None]
-        flow_p = np.repeat(np.arange(n_p), n_k)
-        flow_k = np.tile(np.arange(n_k), n_p)
-        flow_rps = rps.ravel()
+        rps = rps * events.surge(t_s)[:, None]
+        flow_r = np.repeat(np.arange(n_r), n_k)
+        flow_p = row_p[flow_r]
+        flow_k = np.tile(np.arange(n_k), n_r)
+        flow_rps = (rps[row_p] * row_w[:, None]).ravel()
 
-        # RAN cell load (AI + background traffic) and flow-level transfer times.
+        # RAN cell load (AI + background traffic) and flow-level transfer times. The users of
+        # the cells still up load those cells: the load per cell does not change with the share.
         ran_bps = (rps * bits[None, :]).sum(
             axis=1
         ) + twin.demand.population * sc.ran.background_bps_per_person * weights.mean()
         cap = twin.ran.sites * twin.ran.site_capacity_bps
-        ran_load = np.where(access == 1, ran_bps / cap, 0.0)
+        ran_load = np.where(ran_reach, ran_bps / cap, 0.0)
         site_cap = twin.ran.site_capacity_bps[flow_p] / sc.ran.sectors_per_site
         ran_tx = (req_bits[flow_k] + resp_bits[flow_k]) / site_cap
         ran_total = ps_transfer_time_s(
             req_bits[flow_k] + resp_bits[flow_k], site_cap, ran_load[flow_p]
         )
-        other_tx = bits[flow_k] / access_rate[flow_p]
-        acc_f = access[flow_p]
+        other_tx = bits[flow_k] / access_rate[flow_r]
+        acc_f = row_acc[flow_r]
         transmission = (
             np.where(acc_f == 1, ran_tx, other_tx) + 2.0 * bits[flow_k] / eq.transceiver_rate_bps
         )
         ran_queue = np.where(acc_f == 1, ran_total - ran_tx, 0.0)
 
-        # ---- transport: latency of every node to every site ----------------------------
-        csr = state.csr("latency_s")
-        site_up = state.nodes.up[twin.idx_site]
-        dist, pred = csgraph.dijkstra(
-            csr, directed=False, indices=twin.idx_site, return_predecessors=True
-        )
-        dist[~site_up, :] = np.inf
-        transport_s = dist[:, access_node].T  # (P, S)
-
-        one_way = access_prop_s[:, None] + access_equip_s[:, None] + transport_s  # (P, S)
+        transport_s = dist[:, access_node].T  # (R, S)
+        one_way = access_prop_s[:, None] + access_equip_s[:, None] + transport_s  # (R, S)
         flow_lat = (
-            2.0 * one_way[flow_p]
+            2.0 * one_way[flow_r]
             + transmission[:, None]
             + ran_queue[:, None]
             + processing[flow_k][:, None]
@@ -244,6 +289,10 @@ def run_twin(
             / 1000.0
             * twin.site_pue[None, :]
             * twin.site_carbon_g_per_kwh[None, :],
+            energy_wh_per_request=energy_wh[flow_k][:, None] * twin.site_pue[None, :],
+            cost_per_request=twin.gpu_s[flow_k] / 3600.0 * site_price[None, :]
+            if site_price is not None
+            else None,
         )
         choice = policy.allocate(problem)
         served = choice >= 0
@@ -256,7 +305,7 @@ def run_twin(
         walk = _walk_paths(
             pred,
             site_of[served],
-            access_node[flow_p[served]],
+            access_node[flow_r[served]],
             twin.idx_site[site_of[served]],
             prop_links,
             state.links.latency_s,
@@ -279,8 +328,8 @@ def run_twin(
         mean_service = np.where(site_rps > 0, site_gpu_s / np.maximum(site_rps, 1e-300), 1.0)
         wait = mmc_mean_wait_s(site_rps, mean_service, twin.site_gpus)
 
-        lat_prop = 2.0 * (access_prop_s[flow_p] + prop)
-        lat_proc = 2.0 * (access_equip_s[flow_p] + equip) + processing[flow_k]
+        lat_prop = 2.0 * (access_prop_s[flow_r] + prop)
+        lat_proc = 2.0 * (access_equip_s[flow_r] + equip) + processing[flow_k]
         lat_queue = ran_queue + wait[site_of]
         lat_tx = transmission
         total = lat_prop + lat_tx + lat_queue + lat_proc
@@ -312,9 +361,11 @@ def run_twin(
                 )
             )
         )
+        # Cells with power draw their idle power plus load; cells down draw nothing.
         ran_w = np.where(
-            ran_up,
+            co_up,
             twin.ran.sites
+            * (1.0 - share_down)
             * (sc.ran.site_power_w + sc.ran.site_power_per_load_w * np.minimum(ran_load, 1.0)),
             0.0,
         )
@@ -351,7 +402,8 @@ def run_twin(
                     "region": twin.demand.region[flow_p],
                     "lat_deg": twin.demand.lat_deg[flow_p],
                     "lon_deg": twin.demand.lon_deg[flow_p],
-                    "population": twin.demand.population[flow_p],
+                    "population": twin.demand.population[flow_p] * row_w[flow_r],
+                    "population_share": row_w[flow_r],
                     "service": np.array([k.name for k in svc])[flow_k],
                     "demand_rps": flow_rps,
                     "access": ACCESS[acc_f],
@@ -408,4 +460,16 @@ def run_twin(
             progress(step + 1, times.size)
     runtime = time.perf_counter() - wall0
     log.info("ran %d steps in %.2f s", times.size, runtime)
-    return summarise(twin, records, flows_tables, sat_tables, runtime)
+
+    # ---- run-level tables: restoration by area and the events as resolved ----------------
+    # (domain hooks that produce run-level tables belong here, after the step loop)
+    return summarise(
+        twin,
+        records,
+        flows_tables,
+        sat_tables,
+        runtime,
+        events=events.table(),
+        event_start_s=events.first_start_s,
+        seed=events.seed,
+    )

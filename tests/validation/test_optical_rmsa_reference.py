@@ -1,0 +1,128 @@
+"""RMSA against published references.
+
+1. **DeepRMSA NSFNET benchmark, KSP-FF** — the setting of X. Chen et al., "DeepRMSA: A Deep
+   Reinforcement Learning Framework for Routing, Modulation and Spectrum Assignment in Elastic
+   Optical Networks", J. Lightwave Technol. 37(16):4155-4163, 2019 (authors' code
+   github.com/xiaoliangchenUCD/DeepRMSA, ``K-SP-FF benchmark_NSFNET.py``): NSFNET 14 nodes /
+   22 fibre pairs with one spectrum per direction (44 links), 100 slot units of 12.5 GHz,
+   ``ceil(R / (SE · 12.5 GHz)) + 1`` units, SE 4/3/2/1 for paths <= 625 / 1250 / 2500 km / beyond,
+   bit rate uniform on 25..100 Gb/s, uniform ordered pairs, Poisson arrivals, exponential
+   holding redrawn when >= 2 × mean, k = 5 shortest paths by length, 3000 warm-up requests.
+   Reference value: **5.0 %** service blocking probability for 5-SP-FF (paths sorted by km) at
+   250 Erlang (arrival rate 10, mean holding 25), the reference line of Fig. 8 of M. Doherty
+   et al., "XLRON" (JOCN paper, reproduced in github.com/micdoh/XLRON
+   ``experimental/benchmarks/plot_deeprmsa_comparison.py``: ``axhline(y=5.0, label="5-SP-FF_km")``;
+   the command there is ``--load=250 --k=5 --link_resources=100 --truncate_holding``). The value
+   is given to 0.1 percentage point (pp) and without its own uncertainty.
+
+   Tolerance: our batch-means 95 % half-width plus 0.3 pp, which covers (a) the reference's
+   unpublished statistical error (the DeepRMSA script measures 10 × 10,000 requests: binomial
+   standard error 0.07 pp at 5 %, two to three times that with the correlation between
+   successive requests) and (b) the order of equal-length candidate paths, which NSFNET has
+   and which the reference's path generator (Matlab ``kShortestPath``) may break differently:
+   two tie-break rules moved our estimate by 0.13 pp at the same seed.
+
+   Only this one load of the published KSP-FF curve could be traced to a number in a primary
+   source; the other loads are covered by the exact check below.
+
+2. **Erlang's loss formula** at several loads: a single link of C slot units offered requests
+   of one unit each is an M/M/C/C loss system, whose blocking is exactly Erlang B,
+   ``B(C, A)`` (A. K. Erlang, 1917; e.g. Kleinrock, Queueing Systems Vol. 1, eq. 3.46). This
+   checks the whole dynamic-traffic machinery (arrivals, holding, release, warm-up, counting,
+   confidence interval) at 4 loads from 0.02 % to 16 % blocking. Tolerance: 2 × our 95 %
+   half-width, so that the family of 4 checks has a false-failure probability below 1e-3 while
+   a 10 % bias in blocking would still fail at the two higher loads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsunagu.optical.rmsa import (
+    ModulationFormat,
+    build_rmsa_network,
+    load_nsfnet,
+    required_gsnr_db,
+    simulate_dynamic,
+)
+from tsunagu.optical.topology import Topology
+from tsunagu.optical.traffic import poisson_requests
+
+#: 5-SP-FF_km blocking of the DeepRMSA NSFNET setting at 250 Erlang (XLRON JOCN paper, Fig. 8).
+DEEPRMSA_KSPFF_250E = 0.050
+#: Allowance beyond our CI for the reference's own error and path tie order (see module doc).
+REFERENCE_ALLOWANCE = 0.003
+
+
+def test_deeprmsa_nsfnet_ksp_ff_blocking_at_250_erlang() -> None:
+    net = build_rmsa_network(load_nsfnet(), k=5, n_slots=100, directed=True, guard_slots=1)
+    assert net.n_links == 44
+    reqs = poisson_requests(
+        103_000,
+        250.0,
+        14,
+        np.random.default_rng(2019),
+        mean_holding_s=25.0,
+        bit_rate_gbps=(25, 100),
+        truncate_holding=True,
+    )
+    res = simulate_dynamic(net, reqs, "ksp-ff", warmup=3000, n_batches=10)
+    half = (res.ci_high - res.ci_low) / 2.0
+    assert half < 0.005  # the run is long enough to say something at the 0.1 pp level
+    error = abs(res.blocking_probability - DEEPRMSA_KSPFF_250E)
+    assert error <= half + REFERENCE_ALLOWANCE, (
+        f"KSP-FF blocking {res.blocking_probability:.4%} "
+        f"[{res.ci_low:.4%}, {res.ci_high:.4%}] vs published 5.0 %"
+    )
+    assert set(res.reason_counts) >= {"no spectrum"}
+    assert res.reason_counts["no path"] == 0
+
+
+def _erlang_b(channels: int, load: float) -> float:
+    b = 1.0
+    for i in range(1, channels + 1):
+        b = load * b / (i + load * b)
+    return b
+
+
+@pytest.mark.parametrize("load", [8.0, 12.0, 16.0, 20.0])
+def test_single_link_unit_requests_follow_erlang_b(load: float) -> None:
+    link = Topology(
+        name="link",
+        node_name=np.array(["a", "b"]),
+        lat_deg=np.full(2, np.nan),
+        lon_deg=np.full(2, np.nan),
+        src=np.array([0]),
+        dst=np.array([1]),
+        length_km=np.array([100.0]),
+    )
+    net = build_rmsa_network(
+        link,
+        k=1,
+        n_slots=20,
+        directed=False,
+        formats=(ModulationFormat("QPSK", 2.0),),
+        guard_slots=0,
+    )
+    # 25 Gb/s at 2 b/s/Hz in 12.5 GHz units: exactly one unit per request
+    reqs = poisson_requests(
+        60_000, load, 2, np.random.default_rng(int(load)), bit_rate_gbps=(25, 25)
+    )
+    res = simulate_dynamic(net, reqs, "ksp-ff", warmup=2000)
+    exact = _erlang_b(20, load)
+    half = (res.ci_high - res.ci_low) / 2.0
+    assert abs(res.blocking_probability - exact) <= 2.0 * half + 1e-4, (
+        f"{load} E: {res.blocking_probability:.5f} vs Erlang B {exact:.5f}"
+    )
+
+
+def test_required_gsnr_matches_textbook_awgn_ber() -> None:
+    # Gray-coded BPSK/QPSK: BER = Q(sqrt(2 Eb/N0)); Eb/N0 = 6.79 dB at 1e-3 and 9.59 dB at
+    # 1e-5 (Proakis & Salehi, Digital Communications, 5th ed., Fig. 4.3-3 / eq. 4.3-13).
+    # Symbol SNR = Eb/N0 + 10 log10(bits per symbol).
+    assert required_gsnr_db(1, 1e-3) == pytest.approx(6.79, abs=0.01)
+    assert required_gsnr_db(1, 1e-5) == pytest.approx(9.59, abs=0.01)
+    assert required_gsnr_db(2, 1e-3) == pytest.approx(6.79 + 3.01, abs=0.01)
+    # 16QAM: Eb/N0 ≈ 10.5 dB at 1e-3 (same reference, Fig. 4.3-9 read-off ±0.1 dB).
+    assert required_gsnr_db(4, 1e-3) - 10 * np.log10(4) == pytest.approx(10.5, abs=0.1)
