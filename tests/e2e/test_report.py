@@ -41,6 +41,10 @@ EXPECTED_FIGURE_IDS = (
     "latency-dist",
     "latency-region",
     "latency-components",
+    "apn-margin",
+    "apn-vs-ip",
+    "ntn-map",
+    "ntn-rtt",
 )
 REQUIRED_FILES = (
     "summary.json",

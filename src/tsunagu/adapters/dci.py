@@ -56,6 +56,7 @@ class DciPlan:
     columns: dict[str, npt.NDArray[Any]]
     apn_power_w: float
     ip_power_w: float
+    optical_power_w: float
 
     @property
     def established(self) -> npt.NDArray[np.bool_]:
@@ -74,6 +75,7 @@ class DciPlan:
             "dci_margin_min_db": float(margin.min()) if margin.size else float("nan"),
             "dci_margin_mean_db": float(margin.mean()) if margin.size else float("nan"),
             "dci_power_w": self.apn_power_w,
+            "dci_optical_power_w": self.optical_power_w,
             "dci_ip_power_w": self.ip_power_w,
             "dci_latency_saving_mean_ms": float(np.mean(ip_lat - lat)) if lat.size else 0.0,
         }
@@ -203,4 +205,9 @@ def plan_dci(
         columns=columns,
         apn_power_w=float(np.sum(cmp.apn_power_w[ok])),
         ip_power_w=float(np.sum(cmp.ip_power_w[ok])),
+        # Transceivers and line share only: the end routers are the DCs' own equipment.
+        optical_power_w=float(
+            np.sum(cmp.apn_power_w[ok])
+            - 2.0 * dci.bit_rate_bps * eq.router_power_w_per_gbps / 1e9 * ok.sum()
+        ),
     )

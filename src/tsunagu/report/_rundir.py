@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tsunagu.errors import DataError
+from tsunagu.report.fig_optical import LIGHTPATH_COLUMNS
 
 __all__ = ["Columns", "RunData", "read_run"]
 
@@ -65,6 +66,8 @@ _SUMMARY_KEYS = ("scenario", "counts", "kpis")
 
 # Read when present (runs written before restoration KPIs existed lack them).
 _OPTIONAL_STEPS = ("population_ran", "population_haps", "population_leo", "population_no_access")
+_NTN_RTT = ("time_s", "pair", "rtt_ms", "hops", "path_change")
+_NTN_TRACKS = ("time_s", "sat_id", "lat_deg", "lon_deg", "alt_m")
 _AREAS = (
     "step",
     "time_s",
@@ -86,6 +89,9 @@ class RunData:
     flows: Columns
     satellites: Columns
     areas: Columns
+    lightpaths: Columns = field(default_factory=dict)
+    ntn_rtt: Columns = field(default_factory=dict)
+    ntn_tracks: Columns = field(default_factory=dict)
 
 
 def read_run(run_dir: Path) -> RunData:
@@ -110,6 +116,9 @@ def read_run(run_dir: Path) -> RunData:
         steps=tables["steps.parquet"],
         flows=tables["flows.parquet"],
         satellites=tables["satellites.parquet"],
+        lightpaths=_read_optional(run_dir / "lightpaths.parquet", LIGHTPATH_COLUMNS),
+        ntn_rtt=_read_optional(run_dir / "ntn_rtt.parquet", _NTN_RTT),
+        ntn_tracks=_read_optional(run_dir / "ntn_tracks.parquet", _NTN_TRACKS),
     )
 
 

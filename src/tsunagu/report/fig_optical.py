@@ -66,6 +66,7 @@ def _margin_figure(lp: Columns, ok: npt.NDArray[np.bool_]) -> Any:
     fig.update_layout(
         title="DCI lightpaths: GSNR margin over the chosen format's threshold",
         xaxis_title="GSNR margin (dB)",
+        yaxis_title="site pair (src – dst)",
         height=max(_HEIGHT_PX, 18 * int(ok.sum()) + 120),
         margin={"l": 220},
     )
@@ -106,6 +107,7 @@ def _versus_figure(lp: Columns, ok: npt.NDArray[np.bool_]) -> Any:
     fig.update_layout(
         title="Same traffic, same route: APN lightpath versus IP router hops",
         barmode="group",
+        xaxis={"title": "site pair (src – dst)"},
         yaxis={"title": "power per traffic (W per Gb/s)"},
         yaxis2={"title": "one-way latency (ms)", "overlaying": "y", "side": "right"},
         height=_HEIGHT_PX + 80,
@@ -117,12 +119,7 @@ def _versus_figure(lp: Columns, ok: npt.NDArray[np.bool_]) -> Any:
 def lightpath_figures(lp: Columns) -> dict[str, Any]:
     """The APN figures keyed by div id: ``apn-margin`` and ``apn-vs-ip``.
 
-    Blocked lightpaths (non-empty ``reason``) are left out of both; an empty table gives
-    figures that say so in their title.
+    Blocked lightpaths (non-empty ``reason``) are left out of both.
     """
     ok = np.asarray(lp["reason"]).astype(str) == ""
-    if not np.any(ok):
-        empty = go.Figure()
-        empty.update_layout(title="No DCI lightpath was established in this run")
-        return {"apn-margin": empty, "apn-vs-ip": go.Figure(empty)}
     return {"apn-margin": _margin_figure(lp, ok), "apn-vs-ip": _versus_figure(lp, ok)}

@@ -17,8 +17,10 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from tsunagu.geo import prefecture_outlines
+from tsunagu.geo import geodetic_to_ecef, prefecture_outlines
 from tsunagu.report._rundir import Columns, RunData, read_run
+from tsunagu.report.fig_ntn import satellite_map_figure
+from tsunagu.report.fig_optical import lightpath_figures
 
 __all__ = [
     "COMPUTE_TRACE",
@@ -45,6 +47,10 @@ FIGURE_IDS: tuple[str, ...] = (
     "latency-dist",
     "latency-region",
     "latency-components",
+    "apn-margin",
+    "apn-vs-ip",
+    "ntn-map",
+    "ntn-rtt",
 )
 
 #: Trace names the tests and users can look figures' layers up by.
@@ -113,7 +119,85 @@ def figures_from_data(run: RunData) -> dict[str, Any]:
         "latency-region": _latency_region_figure(run.flows, served),
         "latency-components": _latency_components_figure(run.flows, served),
     }
+    figures.update(_apn_figures(run.lightpaths))
+    figures["ntn-map"] = _ntn_map_figure(run.ntn_tracks)
+    figures["ntn-rtt"] = _ntn_rtt_figure(run.ntn_rtt)
     return figures
+
+
+# -- domain figures ------------------------------------------------------------------------------
+
+
+def _empty(title: str, x_title: str, y_title: str) -> Any:
+    """A figure with nothing to show, saying why in its title."""
+    fig = go.Figure()
+    fig.update_layout(
+        title=title, height=_CHART_HEIGHT_PX, xaxis_title=x_title, yaxis_title=y_title
+    )
+    return fig
+
+
+def _apn_figures(lightpaths: Columns) -> dict[str, Any]:
+    reason = lightpaths.get("reason", np.zeros(0)).astype(str) if lightpaths else np.zeros(0)
+    if not np.any(reason == ""):
+        none = "This run established no DCI lightpath (optical.dci)"
+        return {
+            "apn-margin": _empty(none, "GSNR margin (dB)", "site pair (src – dst)"),
+            "apn-vs-ip": _empty(none, "site pair (src – dst)", "power per traffic (W per Gb/s)"),
+        }
+    return lightpath_figures(lightpaths)
+
+
+def _ntn_map_figure(tracks: Columns) -> Any:
+    """Satellites at the run's start and their ground tracks over the first half hour."""
+    if not tracks or tracks.get("time_s", np.zeros(0)).size == 0:
+        return _empty("This run has no satellites", "longitude (°E)", "latitude (°N)")
+    times = np.unique(tracks["time_s"])
+    n_sat = int(tracks["sat_id"].max()) + 1
+    x, y, z = geodetic_to_ecef(tracks["lat_deg"], tracks["lon_deg"], tracks["alt_m"])
+    ecef = np.stack([x, y, z], axis=-1).reshape(times.size, n_sat, 3)
+    return satellite_map_figure(
+        ecef,
+        times,
+        step=0,
+        title=f"Satellites at the start and their ground tracks over {times[-1] / 60:.0f} min",
+    )
+
+
+def _ntn_rtt_figure(rtt: Columns) -> Any:
+    """RTT over the LEO ISL mesh between the scenario's place pairs; gaps are outages."""
+    if not rtt or rtt.get("time_s", np.zeros(0)).size == 0:
+        return _empty("No RTT pairs in this scenario (ntn.rtt_pairs)", "time (h)", "RTT (ms)")
+    fig = go.Figure()
+    pairs = rtt["pair"].astype(str)
+    for label in dict.fromkeys(pairs.tolist()):
+        sel = pairs == label
+        hours = rtt["time_s"][sel] / 3600.0
+        fig.add_trace(
+            go.Scatter(
+                x=hours,
+                y=rtt["rtt_ms"][sel],
+                mode="lines",
+                name=label,
+                customdata=rtt["hops"][sel],
+                hovertemplate="%{x:.2f} h: %{y:.2f} ms, %{customdata} hops<extra></extra>",
+                connectgaps=False,
+            )
+        )
+        changed = sel & rtt["path_change"].astype(bool)
+        fig.add_trace(
+            go.Scatter(
+                x=rtt["time_s"][changed] / 3600.0,
+                y=rtt["rtt_ms"][changed],
+                mode="markers",
+                name=f"{label}: path changes",
+                marker={"symbol": "circle-open", "size": 5},
+                hoverinfo="skip",
+                visible="legendonly",
+            )
+        )
+    _time_layout(fig, "Round-trip time over the LEO inter-satellite mesh", "RTT (ms)")
+    return fig
 
 
 # -- aggregation helpers -------------------------------------------------------------------------

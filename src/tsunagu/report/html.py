@@ -53,6 +53,24 @@ _KPI_LABELS: dict[str, tuple[str, str]] = {
     "areas_lost": ("Prefectures that lost service", "prefectures"),
     "areas_restored": ("Prefectures restored within the run", "prefectures"),
     "time_to_restore_max_s": ("Time to restore, longest", "s"),
+    "dci_lightpaths": ("DCI lightpaths planned", "lightpaths"),
+    "dci_established": ("DCI lightpaths established", "lightpaths"),
+    "dci_blocking_share": ("DCI lightpaths blocked", "%"),
+    "dci_margin_min_db": ("DCI GSNR margin, lowest", "dB"),
+    "dci_margin_mean_db": ("DCI GSNR margin, mean", "dB"),
+    "dci_power_w": ("DCI power, APN (incl. end routers)", "W"),
+    "dci_optical_power_w": ("DCI power, optical part", "W"),
+    "dci_ip_power_w": ("DCI power if carried over IP hops", "W"),
+    "dci_latency_saving_mean_ms": ("DCI latency saved against IP hops, mean", "ms"),
+    "fronthaul_site_gbps": ("Fronthaul per RAN site (split 7.2x)", "Gb/s"),
+    "fronthaul_total_tbps": ("Fronthaul, all sites within budget", "Tb/s"),
+    "fronthaul_reach_km": ("Fronthaul reach in the latency budget", "km"),
+    "fronthaul_sites_within_budget_share": ("RAN sites within the fronthaul budget", "%"),
+    "fronthaul_wavelengths": ("Fronthaul wavelengths", "wavelengths"),
+    "ntn_rtt_p50_ms": ("LEO RTT between place pairs, median", "ms"),
+    "ntn_rtt_max_ms": ("LEO RTT between place pairs, max", "ms"),
+    "ntn_rtt_path_changes": ("LEO route changes", "changes"),
+    "ntn_rtt_outage_share": ("LEO route outage share", "%"),
 }
 _FIGURE_CAPTIONS: dict[str, str] = {
     "map": "Map",
@@ -64,6 +82,10 @@ _FIGURE_CAPTIONS: dict[str, str] = {
     "latency-dist": "Latency distribution",
     "latency-region": "Latency by region",
     "latency-components": "Latency components",
+    "apn-margin": "APN: DCI lightpaths and their GSNR margin",
+    "apn-vs-ip": "APN: power and latency against IP hops",
+    "ntn-map": "Satellites and ground tracks",
+    "ntn-rtt": "LEO round-trip time",
 }
 
 # Figures drawn before the page's layout settled (fonts, scroll bar) are refitted once loaded.

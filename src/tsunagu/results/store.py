@@ -23,7 +23,18 @@ from tsunagu.sim.kpis import RunResult
 
 __all__ = ["TABLES", "atomic_path", "read_summary", "read_table", "write_run"]
 
-TABLES = ("steps", "flows", "satellites", "nodes", "links", "areas", "events")
+TABLES = (
+    "steps",
+    "flows",
+    "satellites",
+    "nodes",
+    "links",
+    "areas",
+    "events",
+    "lightpaths",
+    "ntn_rtt",
+    "ntn_tracks",
+)
 
 
 @contextlib.contextmanager

@@ -197,6 +197,7 @@ class NtnSection(_Strict):
     isl_max_range_km: PositiveFloat | None = None
     isl_min_grazing_km: NonNegativeFloat = 80.0
     rtt_pairs: list[tuple[str, str]] = []
+    rtt_step_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 300.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +226,9 @@ class RanSection(_Strict):
     site_power_per_load_w: NonNegativeFloat = 600.0
     fronthaul_max_km: PositiveFloat = 20.0
     battery_hold_s: NonNegativeFloat = 10_800.0
+    # Base-station power: 'linear' (site_power_w + site_power_per_load_w × load), or per cell
+    # by state with the EARTH model or the TR 38.864 relative model (tsunagu.ran.energy).
+    energy_model: Literal["linear", "earth", "tr38864"] = "linear"
     background_bps_per_person: NonNegativeFloat = 0.0
     sectors_per_site: Annotated[int, Field(ge=1, le=6)] = 3
     # National coverage (tsunagu.ran.coverage): mmWave small cells in dense cores, HIBS beams on

@@ -11,7 +11,12 @@ Per step ``t``::
     kpis.record(t, state, plan)            # latency split, energy, carbon, coverage
 
 After the loop, run-level tables (population without service per prefecture and step, loss and
-restoration per prefecture, the resolved events) are built by :func:`summarise`.
+restoration per prefecture, the resolved events) are built by :func:`summarise`, and the
+domains' run-level tables are added: the DCI lightpaths planned across the operators' APN with
+their GSNR margin and their power and latency against IP hops (``Twin.dci``), the LEO RTT series
+between the scenario's place pairs, and ground tracks for the map. The optical energy of every
+step includes the DCI lightpaths and the split-7.2x fronthaul of the RAN sites that are up
+(``Twin.fronthaul``).
 
 A request's end-to-end latency is one round trip: propagation there and back, transmission of
 the request and the response, queueing in the cell and at the compute site, and processing
@@ -20,6 +25,7 @@ the request and the response, queueing in the cell and at the compute site, and 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -32,12 +38,25 @@ from scipy.sparse import csgraph
 
 from tsunagu.compute.models import carbon_kg, mmc_mean_wait_s
 from tsunagu.constants import C_M_PER_S
+from tsunagu.geo import ecef_to_geodetic
+from tsunagu.ntn.constellations import Shell
 from tsunagu.ntn.geometry import best_bent_pipe, elevation_and_range, haps_coverage
+from tsunagu.ntn.routing import walker_rtt_series
 from tsunagu.orchestrate.policy import AllocationProblem, get_policy
 from tsunagu.ran.domain import ps_transfer_time_s
+from tsunagu.ran.energy import fleet_energy_by_state_j
+from tsunagu.scenario.schema import Scenario
 from tsunagu.sim.demand import offered_rps, profile_weight
 from tsunagu.sim.events import EventSchedule
-from tsunagu.sim.kpis import RunResult, StepRecord, summarise
+from tsunagu.sim.kpis import (
+    LIGHTPATHS_SCHEMA,
+    NTN_RTT_SCHEMA,
+    NTN_TRACKS_SCHEMA,
+    RunResult,
+    StepRecord,
+    finite_or_none,
+    summarise,
+)
 from tsunagu.sim.twin import Twin
 
 __all__ = ["run_twin"]
@@ -361,14 +380,14 @@ def run_twin(
                 )
             )
         )
-        # Cells with power draw their idle power plus load; cells down draw nothing.
-        ran_w = np.where(
-            co_up,
-            twin.ran.sites
-            * (1.0 - share_down)
-            * (sc.ran.site_power_w + sc.ran.site_power_per_load_w * np.minimum(ran_load, 1.0)),
-            0.0,
+        # DCI lightpaths (transceivers and line share) and the WDM fronthaul of the sites
+        # that are up, both planned once by the adapters at build.
+        ran_on = np.where(co_up, 1.0 - share_down, 0.0)
+        optical_w += twin.dci.optical_power_w + float(
+            np.sum(twin.fronthaul.wavelengths * ran_on) * 2.0 * eq.transceiver_power_w
         )
+        # Cells with power draw their idle power plus load; cells down draw nothing.
+        ran_w = _ran_power_w(sc, twin.ran.sites * ran_on, np.minimum(ran_load, 1.0), tl.step_s)
         gw_up = (
             state.nodes.up[twin.idx_gateway] if twin.idx_gateway.size else np.zeros(0, dtype=bool)
         )
@@ -421,8 +440,6 @@ def run_twin(
             )
         )
         if n_sat:
-            from tsunagu.geo import ecef_to_geodetic
-
             la, lo, al = ecef_to_geodetic(sat_ecef[:, 0], sat_ecef[:, 1], sat_ecef[:, 2])
             sat_tables.append(
                 pa.table(
@@ -462,8 +479,7 @@ def run_twin(
     log.info("ran %d steps in %.2f s", times.size, runtime)
 
     # ---- run-level tables: restoration by area and the events as resolved ----------------
-    # (domain hooks that produce run-level tables belong here, after the step loop)
-    return summarise(
+    result = summarise(
         twin,
         records,
         flows_tables,
@@ -472,4 +488,127 @@ def run_twin(
         events=events.table(),
         event_start_s=events.first_start_s,
         seed=events.seed,
+    )
+    # ---- run-level domain tables: APN lightpaths, LEO RTT series and ground tracks --------
+    lightpaths = pa.Table.from_pydict(twin.dci.columns, schema=LIGHTPATHS_SCHEMA)
+    rtt, rtt_kpis = _ntn_rtt_table(twin)
+    tracks = _ntn_tracks_table(twin)
+    fh = twin.fronthaul
+    kpis = dict(result.summary["kpis"])
+    kpis.update(twin.dci.kpis())
+    kpis.update(rtt_kpis)
+    kpis.update(
+        {
+            "fronthaul_site_gbps": fh.site_bps / 1e9,
+            "fronthaul_total_tbps": float(np.sum(fh.demand_bps)) / 1e12,
+            "fronthaul_reach_km": fh.reach_km,
+            "fronthaul_sites_within_budget_share": fh.share_within_budget,
+            "fronthaul_wavelengths": float(np.sum(fh.wavelengths)),
+        }
+    )
+    summary = dict(result.summary)
+    summary["kpis"] = finite_or_none(kpis)
+    return dataclasses.replace(
+        result, summary=summary, lightpaths=lightpaths, ntn_rtt=rtt, ntn_tracks=tracks
+    )
+
+
+#: Ground tracks for the report's map: this long a window at this step from the run's start.
+_TRACK_WINDOW_S = 1800.0
+_TRACK_STEP_S = 60.0
+
+
+def _ran_power_w(sc: Scenario, sites_on: FloatArray, load: FloatArray, step_s: float) -> FloatArray:
+    """Power (W) of the RAN sites that are on, per demand point, by the scenario's model."""
+    ran = sc.ran
+    if ran.energy_model == "linear":
+        return np.asarray(
+            sites_on * (ran.site_power_w + ran.site_power_per_load_w * load), dtype=np.float64
+        )
+    cells = sites_on * ran.sectors_per_site
+    energy = fleet_energy_by_state_j(
+        cells, load, step_s, model=ran.energy_model, sectors_per_site=ran.sectors_per_site
+    )
+    return np.asarray(energy["total"] / step_s, dtype=np.float64)
+
+
+def _ntn_rtt_table(twin: Twin) -> tuple[pa.Table, dict[str, float]]:
+    """RTT over the LEO ISL mesh between the scenario's place pairs through the run."""
+    sc = twin.scenario
+    ntn = sc.ntn
+    if not ntn.rtt_pairs or not ntn.constellations:
+        return NTN_RTT_SCHEMA.empty_table(), {}
+    tl = sc.timeline
+    step = min(ntn.rtt_step_s, tl.step_s)
+    times = np.arange(0.0, tl.duration_s, step)
+    sat, _ = twin.satellites_ecef(times)
+    shells = [
+        Shell(
+            c.name,
+            c.planes,
+            c.sats_per_plane,
+            c.phasing,
+            c.altitude_km * 1e3,
+            c.inclination_deg,
+            c.pattern,
+        )
+        for c in ntn.constellations
+    ]
+    series = walker_rtt_series(
+        shells,
+        [(a, b) for a, b in ntn.rtt_pairs],
+        times,
+        sat_ecef_m=sat,
+        min_elevation_deg=min(c.min_elevation_deg for c in ntn.constellations),
+        isl_pattern=ntn.isl_pattern,
+        max_isl_range_m=(ntn.isl_max_range_km or np.inf) * 1e3,
+        min_grazing_altitude_m=ntn.isl_min_grazing_km * 1e3,
+    )
+    n_t, n_p = series.rtt_s.shape
+    changed = np.zeros((n_t, n_p), dtype=bool)
+    if n_t > 1:
+        # The satellite sequence of a route changed since the previous step.
+        changed[1:] = np.any(series.paths[1:] != series.paths[:-1], axis=-1)
+    labels = np.array([f"{a} → {b}" for a, b in series.pairs])
+    rtt_ms = series.rtt_s * 1e3
+    table = pa.table(
+        {
+            "time_s": np.repeat(series.time_s, n_p),
+            "pair": np.tile(labels, n_t),
+            "rtt_ms": np.where(np.isfinite(rtt_ms), rtt_ms, np.nan).ravel(),
+            "hops": series.hops.astype(np.int64).ravel(),
+            "path_change": changed.ravel(),
+        },
+        schema=NTN_RTT_SCHEMA,
+    )
+    ok = np.isfinite(rtt_ms)
+    kpis = {
+        "ntn_rtt_p50_ms": float(np.median(rtt_ms[ok])) if ok.any() else float("nan"),
+        "ntn_rtt_max_ms": float(np.max(rtt_ms[ok])) if ok.any() else float("nan"),
+        "ntn_rtt_path_changes": float(np.sum(series.path_changes)),
+        "ntn_rtt_outage_share": float(1.0 - ok.mean()),
+    }
+    return table, kpis
+
+
+def _ntn_tracks_table(twin: Twin) -> pa.Table:
+    """Sub-satellite points every minute over the first half hour, for the map's tracks."""
+    sc = twin.scenario
+    if not sc.ntn.constellations:
+        return NTN_TRACKS_SCHEMA.empty_table()
+    window = min(_TRACK_WINDOW_S, sc.timeline.duration_s)
+    times = np.arange(0.0, window + 1e-9, _TRACK_STEP_S)
+    sat, owner = twin.satellites_ecef(times)
+    n_t, n_sat = sat.shape[:2]
+    lat, lon, alt = ecef_to_geodetic(sat[..., 0], sat[..., 1], sat[..., 2])
+    return pa.table(
+        {
+            "time_s": np.repeat(times, n_sat),
+            "sat_id": np.tile(np.arange(n_sat, dtype=np.int64), n_t),
+            "constellation": np.tile(np.asarray(owner).astype(str), n_t),
+            "lat_deg": np.asarray(lat).ravel(),
+            "lon_deg": np.asarray(lon).ravel(),
+            "alt_m": np.asarray(alt).ravel(),
+        },
+        schema=NTN_TRACKS_SCHEMA,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from tsunagu.sim.twin import Twin
 
 __all__ = [
+    "LIGHTPATHS_SCHEMA",
+    "NTN_RTT_SCHEMA",
+    "NTN_TRACKS_SCHEMA",
     "RunResult",
     "StepRecord",
     "finite_or_none",
@@ -74,6 +77,57 @@ class StepRecord:
     n_nodes: int
 
 
+_STR, _F64, _I64 = pa.string(), pa.float64(), pa.int64()
+
+#: Columns of ``lightpaths.parquet``: one DCI lightpath per compute-site pair.
+LIGHTPATHS_SCHEMA = pa.schema(
+    [
+        ("src", _STR),
+        ("dst", _STR),
+        ("src_roadm", _STR),
+        ("dst_roadm", _STR),
+        ("operators", _STR),
+        ("path", _STR),
+        ("hops", _I64),
+        ("length_km", _F64),
+        ("bit_rate_bps", _F64),
+        ("modulation", _STR),
+        ("first_slot", _I64),
+        ("width_slots", _I64),
+        ("gsnr_db", _F64),
+        ("margin_db", _F64),
+        ("latency_ms", _F64),
+        ("ip_latency_ms", _F64),
+        ("power_w", _F64),
+        ("ip_power_w", _F64),
+        ("w_per_gbps", _F64),
+        ("ip_w_per_gbps", _F64),
+        ("reason", _STR),
+    ]
+)
+#: Columns of ``ntn_rtt.parquet``: RTT over LEO ISLs between the scenario's place pairs.
+NTN_RTT_SCHEMA = pa.schema(
+    [
+        ("time_s", _F64),
+        ("pair", _STR),
+        ("rtt_ms", _F64),
+        ("hops", _I64),
+        ("path_change", pa.bool_()),
+    ]
+)
+#: Columns of ``ntn_tracks.parquet``: sub-satellite points at fine steps for ground tracks.
+NTN_TRACKS_SCHEMA = pa.schema(
+    [
+        ("time_s", _F64),
+        ("sat_id", _I64),
+        ("constellation", _STR),
+        ("lat_deg", _F64),
+        ("lon_deg", _F64),
+        ("alt_m", _F64),
+    ]
+)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """Tables of one run plus its summary (all plain data, ready to store)."""
@@ -86,6 +140,11 @@ class RunResult:
     links: pa.Table
     areas: pa.Table
     events: pa.Table
+    # Run-level domain tables (docs/results-format.md): DCI lightpaths of the APN, the LEO RTT
+    # series between the scenario's place pairs and satellite ground tracks for the map.
+    lightpaths: pa.Table = field(default_factory=lambda: LIGHTPATHS_SCHEMA.empty_table())
+    ntn_rtt: pa.Table = field(default_factory=lambda: NTN_RTT_SCHEMA.empty_table())
+    ntn_tracks: pa.Table = field(default_factory=lambda: NTN_TRACKS_SCHEMA.empty_table())
 
 
 def restoration(

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tsunagu import geo
+from tsunagu.adapters.dci import DciPlan, plan_dci
+from tsunagu.adapters.fronthaul import FronthaulPlan, plan_fronthaul
 from tsunagu.compute.models import gpu_seconds_per_request
 from tsunagu.errors import ScenarioError
 from tsunagu.net.tables import LinkTable, NetworkState, NodeTable, StaticNetwork
@@ -291,6 +293,22 @@ class Twin:
         self.haps_ecef = _ecef(haps_lat, haps_lon, haps_alt) if len(haps) else np.zeros((0, 3))
 
     # ----------------------------------------------------------------------------------------
+    @functools.cached_property
+    def fronthaul(self) -> FronthaulPlan:
+        """Split-7.2x fronthaul of each demand point's RAN sites (:mod:`tsunagu.adapters`)."""
+        return plan_fronthaul(self.scenario, self.ran.sites, self.ran.area_km2)
+
+    @functools.cached_property
+    def dci(self) -> DciPlan:
+        """DCI lightpaths between the compute sites across the operators' APN."""
+        sites = self.scenario.compute.sites
+        return plan_dci(
+            self.scenario,
+            self.backbone,
+            np.array([s.lat_deg for s in sites], dtype=np.float64),
+            np.array([s.lon_deg for s in sites], dtype=np.float64),
+        )
+
     @functools.cached_property
     def times_s(self) -> FloatArray:
         tl = self.scenario.timeline
