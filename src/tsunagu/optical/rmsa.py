@@ -707,35 +707,17 @@ class FirstFitKsp:
         return best
 
 
-class KspLastFit:
-    """k-shortest-paths then last-fit: the highest-indexed fitting block of the first path with
-    room (packs the spectrum from the top)."""
+class _KspThenFit:
+    """k-shortest-paths then a slot rule: the first candidate path (shortest first) with a
+    fitting block, at the block :meth:`start` picks among its fitting starts."""
 
-    name = "ksp-lf"
+    name = ""
 
-    def choose(
-        self,
-        grid: SpectrumGrid,
-        paths: Sequence[tuple[int, ...]],
-        widths: Sequence[int],
-        rng: np.random.Generator,
-    ) -> tuple[int, int] | None:
-        for i, links in enumerate(paths):
-            w = widths[i]
-            if w <= 0:
-                continue
-            starts = fit_starts(grid.free_on_path(links), w)
-            if starts:
-                return i, starts.bit_length() - 1
-        return None
-
-
-class KspExactFit:
-    """k-shortest-paths then exact-fit: on the first path with room, the lowest free run of
-    exactly the needed width, else first-fit (Chatterjee, Sarma, Oki, IEEE Commun. Surveys
-    Tuts. 17(3), 2015, §V-B)."""
-
-    name = "ksp-ef"
+    def start(
+        self, free: int, starts: int, width: int, n_slots: int, rng: np.random.Generator
+    ) -> int:
+        """First unit of the block to use, given the path's free mask and fitting starts."""
+        raise NotImplementedError
 
     def choose(
         self,
@@ -751,74 +733,77 @@ class KspExactFit:
             free = grid.free_on_path(links)
             starts = fit_starts(free, w)
             if starts:
-                run_start = free & ~(free << 1)  # first unit of each maximal free run
-                exact = starts & run_start & ~(free >> w)  # ... whose run ends after w units
-                return i, _lowest(exact if exact else starts)
+                return i, self.start(free, starts, w, grid.n_slots, rng)
         return None
 
 
-class KspBestFit:
+class KspLastFit(_KspThenFit):
+    """k-shortest-paths then last-fit: the highest-indexed fitting block of the first path with
+    room (packs the spectrum from the top)."""
+
+    name = "ksp-lf"
+
+    def start(
+        self, free: int, starts: int, width: int, n_slots: int, rng: np.random.Generator
+    ) -> int:
+        return starts.bit_length() - 1
+
+
+class KspExactFit(_KspThenFit):
+    """k-shortest-paths then exact-fit: on the first path with room, the lowest free run of
+    exactly the needed width, else first-fit (Chatterjee, Sarma, Oki, IEEE Commun. Surveys
+    Tuts. 17(3), 2015, §V-B)."""
+
+    name = "ksp-ef"
+
+    def start(
+        self, free: int, starts: int, width: int, n_slots: int, rng: np.random.Generator
+    ) -> int:
+        run_start = free & ~(free << 1)  # first unit of each maximal free run
+        exact = starts & run_start & ~(free >> width)  # ... whose run ends after width units
+        return _lowest(exact if exact else starts)
+
+
+class KspBestFit(_KspThenFit):
     """k-shortest-paths then best-fit: on the first path with room, the start of the smallest
     free run that still fits (ties: lowest unit)."""
 
     name = "ksp-bf"
 
-    def choose(
-        self,
-        grid: SpectrumGrid,
-        paths: Sequence[tuple[int, ...]],
-        widths: Sequence[int],
-        rng: np.random.Generator,
-    ) -> tuple[int, int] | None:
-        for i, links in enumerate(paths):
-            w = widths[i]
-            if w <= 0:
-                continue
-            free = grid.free_on_path(links)
-            # starts of maximal free runs that are long enough, and the last unit of every run
-            cand = free & ~(free << 1) & fit_starts(free, w)
-            if not cand:
-                continue
-            run_end = free & ~(free >> 1)
-            best_start, best_len = -1, grid.n_slots + 1
-            while cand:  # one pass per candidate run (a handful)
-                low = cand & -cand
-                start = low.bit_length() - 1
-                ends = run_end >> start
-                length = (ends & -ends).bit_length()
-                if length < best_len:
-                    best_start, best_len = start, length
-                    if length == w:
-                        break
-                cand ^= low
-            return i, best_start
-        return None
+    def start(
+        self, free: int, starts: int, width: int, n_slots: int, rng: np.random.Generator
+    ) -> int:
+        # Starts of maximal free runs that are long enough (never empty when ``starts`` is
+        # not: the run holding a fitting block fits from its own start), and run ends.
+        cand = free & ~(free << 1) & starts
+        run_end = free & ~(free >> 1)
+        best_start, best_len = -1, n_slots + 1
+        while cand:  # one pass per candidate run (a handful)
+            low = cand & -cand
+            start = low.bit_length() - 1
+            ends = run_end >> start
+            length = (ends & -ends).bit_length()
+            if length < best_len:
+                best_start, best_len = start, length
+                if length == width:
+                    break
+            cand ^= low
+        return best_start
 
 
-class KspRandomFit:
+class KspRandomFit(_KspThenFit):
     """k-shortest-paths then random-fit: a uniformly drawn fitting block of the first path with
     room (the ``rng`` of the simulation makes it reproducible)."""
 
     name = "ksp-rf"
 
-    def choose(
-        self,
-        grid: SpectrumGrid,
-        paths: Sequence[tuple[int, ...]],
-        widths: Sequence[int],
-        rng: np.random.Generator,
-    ) -> tuple[int, int] | None:
-        for i, links in enumerate(paths):
-            w = widths[i]
-            if w <= 0:
-                continue
-            starts = fit_starts(grid.free_on_path(links), w)
-            if starts:
-                pick = int(rng.integers(0, starts.bit_count()))
-                for _ in range(pick):
-                    starts &= starts - 1  # drop the lowest set bit
-                return i, _lowest(starts)
-        return None
+    def start(
+        self, free: int, starts: int, width: int, n_slots: int, rng: np.random.Generator
+    ) -> int:
+        pick = int(rng.integers(0, starts.bit_count()))
+        for _ in range(pick):
+            starts &= starts - 1  # drop the lowest set bit
+        return _lowest(starts)
 
 
 _REGISTRY: dict[str, Callable[[], SpectrumPolicy]] = {}
