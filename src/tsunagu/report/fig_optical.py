@@ -110,8 +110,9 @@ def _versus_figure(lp: Columns, ok: npt.NDArray[np.bool_]) -> Any:
         xaxis={"title": "site pair (src – dst)"},
         yaxis={"title": "power per traffic (W per Gb/s)"},
         yaxis2={"title": "one-way latency (ms)", "overlaying": "y", "side": "right"},
-        height=_HEIGHT_PX + 80,
-        legend={"orientation": "h", "y": -0.35},
+        height=_HEIGHT_PX + 180,
+        legend={"orientation": "h", "y": -0.75},
+        margin={"b": 200},
     )
     return fig
 
