@@ -102,12 +102,12 @@ def plan_dci(
     names = np.asarray(backbone.node_name).astype(str)
     a, b = pairs[:, 0], pairs[:, 1]
     same_home = home[a] == home[b]
-    todo = np.flatnonzero(~same_home)
+    routed = np.flatnonzero(~same_home)
     plan = plan_interdomain_lightpaths(
         backbone,
-        names[home[a[todo]]].tolist(),
-        names[home[b[todo]]].tolist(),
-        np.full(todo.size, dci.bit_rate_bps),
+        names[home[a[routed]]].tolist(),
+        names[home[b[routed]]].tolist(),
+        np.full(routed.size, dci.bit_rate_bps),
         policy=dci.spectrum_policy,
         n_slots=dci.slots_per_fibre,
         margin_db=dci.margin_db,
@@ -134,7 +134,7 @@ def plan_dci(
     first_of = dict(zip(key[order][::-1].tolist(), order[::-1].tolist(), strict=True))
     index = {n: i for i, n in enumerate(names)}
     reasons = plan.reason_text
-    for j, i in enumerate(todo):
+    for j, i in enumerate(routed):
         if plan.reason[j] != 0:
             reason[i] = reasons[j]
             continue
