@@ -216,6 +216,10 @@ def _register_groups() -> None:
     app.add_typer(ntn.app, name="ntn")
     app.add_typer(ran.app, name="ran")
     app.command(name="sweep")(sweep)
+    from tsunagu.cli.serve import serve, tenant_app
+
+    app.command(name="serve")(serve)
+    app.add_typer(tenant_app, name="tenant")
 
 
 _register_groups()
