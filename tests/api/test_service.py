@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from tests.api.service_fixtures import World, make_world
 
+from tsunagu.errors import ScenarioError
 from tsunagu.scenario.loader import scenario_from_text
 
 
@@ -30,7 +31,7 @@ def test_scenario_errors_are_the_clis_file_line_errors(world: World, minimal_yam
     bad = minimal_yaml.replace("step_s: 1800.0", "step_s: -5")
     r = world.alice.post("/v1/scenarios", json={"yaml": bad, "filename": "mine.yaml"})
     assert r.status_code == 422
-    with pytest.raises(Exception) as cli:  # what `tsunagu validate mine.yaml` prints
+    with pytest.raises(ScenarioError) as cli:  # what `tsunagu validate mine.yaml` prints
         scenario_from_text(bad, "mine.yaml")
     assert r.json()["detail"] == str(cli.value)
     assert r.json()["detail"].startswith("mine.yaml:8: timeline.step_s")
