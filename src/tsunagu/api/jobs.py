@@ -249,7 +249,11 @@ class JobRunner:
         n = 0
         with self.sessions() as s:
             rows = s.scalars(select(Job).where(Job.status.in_(("running", "cancelling")))).all()
+            with self._lock:
+                mine = {k for k, t in self._active.items() if t.is_alive()}
             for job in rows:
+                if job.owner == self.owner and job.id in mine:
+                    continue  # this server is running it: a slow heartbeat, not a crash
                 hb = job.heartbeat_at
                 if hb is not None and hb.tzinfo is None:
                     hb = hb.replace(tzinfo=dt.UTC)

@@ -77,6 +77,7 @@ def serve(
             rate_per_s=rate,
             rate_burst=burst,
             stale_after_s=stale_after,
+            heartbeat_s=min(2.0, stale_after / 4.0),
         )
         app = create_app(cfg)
     except TsunaguError as exc:
