@@ -4,6 +4,7 @@ that had finished before the crash keeps its result files byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -63,10 +64,8 @@ def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(30)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_sigkill_during_a_run_then_restart(
