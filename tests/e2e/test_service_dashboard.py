@@ -97,7 +97,8 @@ def test_dashboard_map_layers_kpis_and_compare(
     browser.find_element("id", "layer-satellites").click()
     _until(browser, "return document.getElementById('map').data.some("
            "t => t.meta === 'satellites' && t.visible === false)")  # fmt: skip
-    assert visible("links") and all(visible("links"))
+    assert visible("links")
+    assert all(visible("links"))  # the other layers stay on
     browser.find_element("id", "layer-satellites").click()
     _until(browser, "return document.getElementById('map').data.some("
            "t => t.meta === 'satellites' && t.visible === true)")  # fmt: skip
