@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/japan-2030
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench clean chromium service-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,14 @@ lint: $(VENV)/.test
 chromium:
 	-command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.test lint chromium
+# The service tests need PostgreSQL (a throwaway cluster started by the fixture on loopback) and
+# Chromium with its driver (the dashboard test); installed here when missing.
+service-deps:
+	-{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+	  && command -v chromedriver >/dev/null 2>&1; } || { apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium chromium-driver >/dev/null; }
+
+test: $(VENV)/.test lint chromium service-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.test

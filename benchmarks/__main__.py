@@ -22,6 +22,7 @@ SUITES: dict[str, str] = {
     "ran_control": "benchmarks.bench_ran_control",
     "sweep": "benchmarks.bench_sweep",
     "ran": "benchmarks.bench_ran",
+    "service": "benchmarks.bench_service",
 }
 
 
