@@ -60,6 +60,8 @@ def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for p in started:  # the test's own servers and their job processes
+        if p.stderr is not None:
+            p.stderr.close()
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(30)

@@ -373,6 +373,8 @@ class JobRunner:
                 adapter.write_json(partial / "summary.json", summary)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(partial, final)
+            for stale in self.config.jobs_dir.glob(f"{job_id}.*.partial"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted attempt
             self._finish(job_id, "succeeded", None, summary)
             return "succeeded"
         shutil.rmtree(partial, ignore_errors=True)
