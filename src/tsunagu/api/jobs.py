@@ -19,6 +19,7 @@ controller execute in a thread of the server, beside the WebSocket that carries 
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import logging
 import multiprocessing as mp
@@ -77,14 +78,14 @@ def _child(kind: str, scenario_yaml: str, params: dict[str, Any], out_dir: str, 
         )
 
 
-class _Execution:
+class _Execution(abc.ABC):
     """A job being executed somewhere; ``poll`` returns its messages."""
 
-    def poll(self, timeout_s: float) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def poll(self, timeout_s: float) -> list[tuple[Any, ...]]: ...
 
-    def cancel(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def cancel(self) -> None: ...
 
 
 class _ProcessExecution(_Execution):
