@@ -179,3 +179,45 @@ def test_errors() -> None:
     )
     with pytest.raises(ModelRangeError, match=r"RMa.*freq_ghz.*\[0.5, 30\]"):
         sinr.downlink_sinr([[100.0, 0.0]], 1.5, bad)
+
+
+def test_los_probability_uses_the_outdoor_distance() -> None:
+    # TR 38.901 §7.4.2 / §7.4.3: an indoor user's LOS probability is evaluated at
+    # d2D-out = d2D − d2D-in, the path loss at the full d2D. Two users at the same spot, one
+    # outdoors and one 40 m inside: their coupling gains differ only through P_LOS.
+    import math
+
+    cells = _layer(np.array([[0.0, 0.0]]), np.array([0.0]), np.array([0]))
+    res = sinr.downlink_sinr(
+        [[100.0, 0.0], [100.0, 0.0]], 1.5, cells, ue_d2d_in_m=np.array([0.0, 40.0])
+    )
+    los = float(pl.uma_los_db(100.0, None, 3.5))
+    nlos = float(pl.uma_nlos_db(100.0, None, 3.5))
+
+    def mixed(d_out: float) -> float:  # Table 7.4.2-1 UMa, hUT <= 13 m, by hand
+        p = 18.0 / d_out + math.exp(-d_out / 63.0) * (1.0 - 18.0 / d_out)
+        return -10.0 * math.log10(p * 10 ** (-los / 10) + (1 - p) * 10 ** (-nlos / 10))
+
+    diff = float(res.coupling_gain_db[1] - res.coupling_gain_db[0])
+    # P_LOS 0.3477 at 100 m, 0.5701 at 60 m: the indoor user loses about 2.4 dB less.
+    assert diff == pytest.approx(mixed(100.0) - mixed(60.0), abs=1e-9)
+    assert diff > 2.0
+    # With random states the LOS share follows P_LOS(d2D-out): 4000 indoor users at
+    # d2D 100 m, d2D-in 40 m, each on its own site key; LOS links have the lower mean loss.
+    n = 4000
+    far = sinr.downlink_sinr(
+        np.tile([[100.0, 0.0]], (n, 1)),
+        1.5,
+        cells,
+        seed=5,
+        ue_d2d_in_m=np.full(n, 40.0),
+        ue_id=np.arange(n),
+    )
+    loss = -np.asarray(far.coupling_gain_db)
+    gain_ant = float(res.coupling_gain_db[0]) + mixed(100.0)  # antenna gain to that spot
+    loss = loss + gain_ant
+    # LOS (σ 4 dB around 83.1 dB) and NLOS (σ 6 dB around 103.0 dB) separate at ~93 dB.
+    share_los = float(np.mean(loss < 0.5 * (los + nlos)))
+    p_out = 18.0 / 60.0 + math.exp(-60.0 / 63.0) * (1.0 - 18.0 / 60.0)
+    # Binomial SE sqrt(0.57·0.43/4000) = 0.008; tails crossing the 93 dB split ≈ 0.01.
+    assert share_los == pytest.approx(p_out, abs=0.04)

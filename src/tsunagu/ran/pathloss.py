@@ -62,6 +62,7 @@ __all__ = [
     "rma_nlos_db",
     "shadow_fading_std_db",
     "uma_effective_env_height_m",
+    "uma_env_height_from_uniforms_m",
     "uma_los_db",
     "uma_nlos_db",
     "umi_los_db",
@@ -260,6 +261,11 @@ def uma_los_db(
     return np.asarray(np.where(d2d <= d_bp, pl1, pl2), dtype=np.float64)
 
 
+def _uma_nlos_prime_db(d3d: Float, f: Float, h_ut: Float) -> Float:
+    """PL'_UMa-NLOS of Table 7.4.1-1, the single copy used by every UMa NLOS path."""
+    return np.asarray(13.54 + 39.08 * np.log10(d3d) + 20.0 * np.log10(f) - 0.6 * (h_ut - 1.5))
+
+
 def uma_nlos_db(
     d2d_m: ArrayLike,
     d3d_m: ArrayLike | None,
@@ -288,7 +294,7 @@ def uma_nlos_db(
     _check_uma_umi_heights(model, h_bs, h_ut)
     _, d3d = _clip_distances(model, d2d_m, d3d_m, h_bs - h_ut, 5000.0)
     pl_los = uma_los_db(d2d_m, d3d_m, f, h_bs, h_ut, h_e_m)
-    pl_nlos = 13.54 + 39.08 * np.log10(d3d) + 20.0 * np.log10(f) - 0.6 * (h_ut - 1.5)
+    pl_nlos = _uma_nlos_prime_db(d3d, f, h_ut)
     return np.asarray(np.maximum(pl_los, pl_nlos), dtype=np.float64)
 
 
@@ -331,6 +337,11 @@ def umi_los_db(
     return np.asarray(np.where(d2d <= d_bp, pl1, pl2), dtype=np.float64)
 
 
+def _umi_nlos_prime_db(d3d: Float, f: Float, h_ut: Float) -> Float:
+    """PL'_UMi-NLOS of Table 7.4.1-1, the single copy used by every UMi NLOS path."""
+    return np.asarray(35.3 * np.log10(d3d) + 22.4 + 21.3 * np.log10(f) - 0.3 * (h_ut - 1.5))
+
+
 def umi_nlos_db(
     d2d_m: ArrayLike,
     d3d_m: ArrayLike | None,
@@ -356,7 +367,7 @@ def umi_nlos_db(
     _check_uma_umi_heights(model, h_bs, h_ut)
     _, d3d = _clip_distances(model, d2d_m, d3d_m, h_bs - h_ut, 5000.0)
     pl_los = umi_los_db(d2d_m, d3d_m, f, h_bs, h_ut)
-    pl_nlos = 35.3 * np.log10(d3d) + 22.4 + 21.3 * np.log10(f) - 0.3 * (h_ut - 1.5)
+    pl_nlos = _umi_nlos_prime_db(d3d, f, h_ut)
     return np.asarray(np.maximum(pl_los, pl_nlos), dtype=np.float64)
 
 
@@ -761,14 +772,32 @@ def uma_effective_env_height_m(
     ``((hUT − 13)/10)^1.5 g(d2D)`` with ``g = 0`` for ``d2D <= 18 m`` and
     ``(5/4)(d2D/100)³ exp(−d2D/150)`` beyond.
     """
-    d = np.asarray(d2d_m, dtype=np.float64)
-    h = np.asarray(h_ut_m, dtype=np.float64)
-    d, h = np.broadcast_arrays(d, h)
+    d, _ = np.broadcast_arrays(
+        np.asarray(d2d_m, dtype=np.float64), np.asarray(h_ut_m, dtype=np.float64)
+    )
+    return uma_env_height_from_uniforms_m(d2d_m, h_ut_m, rng.random(d.shape), rng.random(d.shape))
+
+
+def uma_env_height_from_uniforms_m(
+    d2d_m: ArrayLike, h_ut_m: ArrayLike, u_state: ArrayLike, u_height: ArrayLike
+) -> Float:
+    """The law of :func:`uma_effective_env_height_m` applied to given U(0, 1) draws.
+
+    ``u_state < 1/(1 + C)`` gives ``h_E = 1 m``; otherwise ``u_height`` picks one of the
+    ``{12, 15, …, hUT − 1.5}`` values uniformly. The single copy of Note 1, shared by the
+    random-generator form above and the counter-based draws of :mod:`tsunagu.ran.sinr`.
+    """
+    d, h, u1, u2 = np.broadcast_arrays(
+        np.asarray(d2d_m, dtype=np.float64),
+        np.asarray(h_ut_m, dtype=np.float64),
+        np.asarray(u_state, dtype=np.float64),
+        np.asarray(u_height, dtype=np.float64),
+    )
     g = np.where(d <= 18.0, 0.0, 1.25 * (d / 100.0) ** 3 * np.exp(-d / 150.0))
     c = np.where(h < 13.0, 0.0, np.abs((h - 13.0) / 10.0) ** 1.5 * g)
-    one = rng.random(d.shape) < 1.0 / (1.0 + c)
+    one = u1 < 1.0 / (1.0 + c)
     n_choices = np.maximum(np.floor((h - 1.5 - 12.0) / 3.0) + 1.0, 1.0)
-    k = np.floor(rng.random(d.shape) * n_choices)
+    k = np.floor(u2 * n_choices)
     return np.asarray(np.where(one, 1.0, 12.0 + 3.0 * k), dtype=np.float64)
 
 
@@ -809,7 +838,8 @@ def pathloss_db(
     """
     is_los = np.asarray(los, dtype=bool)
     if scenario in ("uma", "umi"):
-        # Same formulas as uma_/umi_nlos_db, with the LOS part evaluated once.
+        # The NLOS formula is the same helper uma_/umi_nlos_db use; the LOS part is
+        # evaluated once here and shared by both branches.
         model = f"TR 38.901 {'UMa' if scenario == 'uma' else 'UMi'} NLOS"
         f = _as_float(freq_ghz)
         h_bs = _as_float(h_bs_m)
@@ -819,10 +849,10 @@ def pathloss_db(
         _, d3d = _clip_distances(model, d2d_m, d3d_m, h_bs - h_ut, 5000.0)
         if scenario == "uma":
             a = uma_los_db(d2d_m, d3d_m, f, h_bs, h_ut, h_e_m)
-            nl = 13.54 + 39.08 * np.log10(d3d) + 20.0 * np.log10(f) - 0.6 * (h_ut - 1.5)
+            nl = _uma_nlos_prime_db(d3d, f, h_ut)
         else:
             a = umi_los_db(d2d_m, d3d_m, f, h_bs, h_ut)
-            nl = 35.3 * np.log10(d3d) + 22.4 + 21.3 * np.log10(f) - 0.3 * (h_ut - 1.5)
+            nl = _umi_nlos_prime_db(d3d, f, h_ut)
         b = np.maximum(a, nl)
     elif scenario == "rma":
         a = rma_los_db(d2d_m, d3d_m, freq_ghz, h_bs_m, h_ut_m)

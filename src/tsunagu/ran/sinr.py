@@ -398,14 +398,10 @@ def _pathloss_db(
     los = _uniform(_stream(key, 1)) < p_los
     h_e: Float | float = 1.0
     if env == "uma" and np.any(hu >= 13.0):
-        # Table 7.4.1-1 Note 1 with counter-based draws (same law as
-        # pathloss.uma_effective_env_height_m).
-        g = np.where(d2d <= 18.0, 0.0, 1.25 * (d2d / 100.0) ** 3 * np.exp(-d2d / 150.0))
-        c = np.where(hu < 13.0, 0.0, np.abs((hu - 13.0) / 10.0) ** 1.5 * g)
-        one = _uniform(_stream(key, 2)) < 1.0 / (1.0 + c)
-        n_choices = np.maximum(np.floor((hu - 1.5 - 12.0) / 3.0) + 1.0, 1.0)
-        k = np.floor(_uniform(_stream(key, 3)) * n_choices)
-        h_e = np.where(one, 1.0, 12.0 + 3.0 * k)
+        # Table 7.4.1-1 Note 1 with counter-based draws.
+        h_e = pl.uma_env_height_from_uniforms_m(
+            d2d, hu, _uniform(_stream(key, 2)), _uniform(_stream(key, 3))
+        )
     loss = pl.pathloss_db(env, d2d, d3d, f, los, h_bs, hu, h_e)
     beyond: NDArray[np.bool_] | bool = False
     if env == "rma":
