@@ -20,6 +20,7 @@ def run(
     scenario: Scenario | str | os.PathLike[str] = "japan-2030",
     out_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    twin: Twin | None = None,
 ) -> RunResult:
     """Build the twin of ``scenario``, run its timeline and optionally write the run directory.
 
@@ -31,9 +32,11 @@ def run(
         Where to write the run directory (docs/results-format.md). Nothing is written if None.
     progress : callable(done_steps, total_steps), optional
         Called after every step.
+    twin : Twin, optional
+        The scenario already built (e.g. by :func:`tsunagu.sim.estimate.preflight`).
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    result = run_twin(Twin(sc), progress=progress)
+    result = run_twin(twin if twin is not None else Twin(sc), progress=progress)
     if out_dir is not None:
         from tsunagu.results.store import write_run
 

@@ -55,7 +55,10 @@ def test_run_json_writes_a_complete_run_directory(tmp_path: Path) -> None:
     assert summary["steps"] == 2
     assert 0.0 < summary["kpis"]["served_share"] <= 1.0
     assert summary["kpis"]["energy_total_kwh"] > 0.0
-    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    # Views read their Parquet files relative to the run directory (file_search_path).
+    con = duckdb.connect(
+        str(out / "results.duckdb"), read_only=True, config={"file_search_path": str(out)}
+    )
     n_flows = con.execute("SELECT count(*) FROM flows").fetchone()
     assert n_flows is not None
     assert n_flows[0] == summary["counts"]["demand_points"] * summary["counts"]["services"] * 2

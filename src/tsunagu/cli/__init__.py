@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,10 +10,11 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tsunagu.cli._common import console, err, fail, fmt_value, print_json
+from tsunagu.cli._common import BoundaryGroup, console, err, fail, fmt_value, print_json, say
 from tsunagu.errors import TsunaguError
 
 app = typer.Typer(
+    cls=BoundaryGroup,
     name="tsunagu",
     help="tsunagu (繋ぐ): the open digital twin of Beyond 5G infrastructure.",
     no_args_is_help=True,
@@ -67,20 +69,38 @@ def run(
             "energy-first, carbon-first, cost, nearest-feasible or a registered plug-in).",
         ),
     ] = None,
+    memory_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-budget",
+            help="Refuse a run whose estimated peak memory exceeds this (e.g. 16GB); "
+            "default $TSUNAGU_MEMORY_BUDGET, else half of this machine's memory.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario end to end and print its KPIs."""
+    from tsunagu.results.store import check_out_dir
     from tsunagu.runner import run as run_scenario
     from tsunagu.scenario import load_scenario
+    from tsunagu.sim.estimate import format_bytes, memory_budget_bytes, preflight
 
     try:
+        budget = memory_budget_bytes(memory_budget)
         sc = load_scenario(scenario)
         if policy is not None:
             from tsunagu.orchestrate.policy import with_policy
 
             sc = with_policy(sc, policy)
         out_dir = out if out is not None else Path("runs") / sc.name
+        check_out_dir(out_dir)
+        twin, estimate = preflight(sc, budget)
+        err.print(
+            f"estimated peak memory {format_bytes(estimate.total_bytes)} "
+            f"(budget {format_bytes(budget)})",
+            soft_wrap=True,
+        )
         if as_json:
-            result = run_scenario(sc, out_dir)
+            result = run_scenario(sc, out_dir, twin=twin, progress=_stderr_progress(sc.name))
         else:
             with Progress(
                 TextColumn("[bold]{task.description}"),
@@ -95,7 +115,7 @@ def run(
                 def tick(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                result = run_scenario(sc, out_dir, progress=tick)
+                result = run_scenario(sc, out_dir, progress=tick, twin=twin)
         if report:
             from tsunagu.report import write_report
 
@@ -115,7 +135,8 @@ def run(
         f"{summary['counts']['ran_sites']:,} RAN sites · ran in {summary['runtime_s']:.1f} s"
     )
     console.print(
-        f"results: {out_dir}" + (f" · report: {out_dir / 'report.html'}" if report else "")
+        f"results: {say(out_dir)}"
+        + (f" · report: {say(out_dir / 'report.html')}" if report else "")
     )
 
 
@@ -123,12 +144,19 @@ def run(
 def validate(
     scenario: Annotated[str, typer.Argument(help="Built-in scenario name or YAML path.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    memory_budget: Annotated[
+        str | None,
+        typer.Option("--memory-budget", help="As for `tsunagu run`: the budget to check against."),
+    ] = None,
 ) -> None:
-    """Check a scenario file and report the first problem with file:line and the fix."""
+    """Check a scenario as `tsunagu run` would (schema, topologies, places, event targets,
+    memory estimate) and report the first problem with file:line and the fix."""
     from tsunagu.scenario import load_scenario
+    from tsunagu.sim.estimate import memory_budget_bytes, preflight
 
     try:
         sc = load_scenario(scenario)
+        _, estimate = preflight(sc, memory_budget_bytes(memory_budget))
     except TsunaguError as exc:
         if as_json:
             print_json({"valid": False, "error": str(exc)})
@@ -136,9 +164,14 @@ def validate(
         fail(exc)
         return
     if as_json:
-        print_json({"valid": True, "name": sc.name})
+        print_json({"valid": True, "name": sc.name, "estimated_peak_bytes": estimate.total_bytes})
     else:
-        console.print(f"[green]valid[/]: {scenario} ({sc.name})")
+        from tsunagu.sim.estimate import format_bytes
+
+        console.print(
+            f"[green]valid[/]: {say(scenario)} ({say(sc.name)}) · estimated peak memory "
+            f"{format_bytes(estimate.total_bytes)}"
+        )
 
 
 @app.command()
@@ -156,7 +189,7 @@ def report(
     except TsunaguError as exc:
         fail(exc)
         return
-    console.print(f"report: {path}")
+    console.print(f"report: {say(path)}")
 
 
 @app.command()
@@ -191,7 +224,7 @@ def compare(
             }
         )
         return
-    t = Table(title=f"{a['scenario']} ({run_a})  vs  {b['scenario']} ({run_b})")
+    t = Table(title=f"{say(a['scenario'])} ({say(run_a)})  vs  {say(b['scenario'])} ({say(run_b)})")
     for col, just in (
         ("KPI", "left"),
         ("A", "right"),
@@ -205,7 +238,22 @@ def compare(
         t.add_row(label, fmt_value(fmt, va), fmt_value(fmt, vb), fmt_value(fmt, d), unit)
     console.print(t)
     if written:
-        console.print(f"report: {written}")
+        console.print(f"report: {say(written)}")
+
+
+def _stderr_progress(name: str) -> Callable[[int, int], None]:
+    """Plain progress lines on stderr (for --json, whose stdout is the JSON alone)."""
+    import time
+
+    last = [0.0]
+
+    def tick(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 5.0:
+            last[0] = now
+            err.print(f"{say(name)}: {done}/{total} steps", soft_wrap=True)
+
+    return tick
 
 
 def _register_groups() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from tsunagu.cli._common import BoundaryGroup
+
 app = typer.Typer(
+    cls=BoundaryGroup,
     name="optical",
     help="All-Photonics Network: quality of transmission (GNPy files) and flexgrid RMSA.",
     no_args_is_help=True,
@@ -38,11 +41,12 @@ def rmsa(
     truncate: bool = typer.Option(
         False, "--truncate-holding", help="Redraw holding times >= 2 × mean (DeepRMSA's code)."
     ),
-    seed: int = typer.Option(1, "--seed", help="Random seed."),
+    seed: int = typer.Option(1, "--seed", min=0, help="Random seed (0 or more)."),
     list_policies: bool = typer.Option(False, "--list-policies", help="List policies and exit."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Dynamic flexgrid RMSA: Poisson arrivals, exponential holding, blocking with 95 % CI."""
+    import math
     import time
 
     import numpy as np
@@ -60,6 +64,7 @@ def rmsa(
         simulate_dynamic,
     )
     from tsunagu.optical.traffic import poisson_requests
+    from tsunagu.sim.estimate import check_memory, memory_budget_bytes
 
     if list_policies:
         names = registered_spectrum_policies()
@@ -74,8 +79,21 @@ def rmsa(
             raise DataError(
                 f"--requests ({requests}) must exceed --warmup ({warmup}); pass more requests"
             )
-        if load <= 0 or holding <= 0 or k < 1 or slots < 1:
-            raise DataError("--load, --holding, --k and --slots must be positive")
+        if not (math.isfinite(load) and math.isfinite(holding)) or load <= 0 or holding <= 0:
+            raise DataError(
+                f"--load ({load:g}) and --holding ({holding:g}) must be finite and positive; "
+                "Fix: pass e.g. --load 250 --holding 25"
+            )
+        if k < 1 or slots < 1:
+            raise DataError("--k and --slots must be positive; Fix: pass e.g. --k 5 --slots 100")
+        # Five arrays per request (arrival, holding, source, destination, bit rate) and three
+        # per-request results (blocked, reason, format), 8 bytes each.
+        check_memory(
+            requests * 8 * 8.0,
+            memory_budget_bytes(None),
+            f"--requests {requests:,}",
+            "pass fewer --requests (the 95 % CI narrows as 1/sqrt(requests))",
+        )
         pol = get_spectrum_policy(policy)
         topo = resolve_topology(topology)
         if qot not in ("reach", "gn"):

@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from tsunagu.cli._common import BoundaryGroup
+
 app = typer.Typer(
+    cls=BoundaryGroup,
     name="ran",
     help="Radio access: 3GPP calibration and national coverage.",
     no_args_is_help=True,
@@ -125,7 +128,7 @@ def calibrate_cmd(
     users: Annotated[
         int, typer.Option("--users", min=570, help="Users dropped (Table 7.8-1 minimum 570).")
     ] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the drop.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of the drop.")] = 1,
     tolerance_db: Annotated[
         float, typer.Option("--tolerance-db", help="Acceptance at p5/p50/p95 (dB).")
     ] = 1.5,
@@ -218,7 +221,7 @@ def coverage_cmd(
         int, typer.Option("--users", min=1, help="User points spread over the demand areas.")
     ] = 200_000,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
+        int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
     ] = None,
     k_nearest: Annotated[
         int, typer.Option("--k", min=1, help="Cells evaluated per user and layer.")
@@ -247,6 +250,7 @@ def coverage_cmd(
     from tsunagu.errors import ScenarioError, TsunaguError
     from tsunagu.geo import load_prefectures
     from tsunagu.scenario.loader import load_scenario
+    from tsunagu.sim.estimate import check_memory, memory_budget_bytes
 
     t0 = time.perf_counter()
     try:
@@ -268,6 +272,14 @@ def coverage_cmd(
         haps = [HapsSite(h.name, h.lat_deg, h.lon_deg, h.coverage_radius_km) for h in sc.ntn.haps]
         if users < demand.population.size:
             users = int(demand.population.size)
+        # Per user point: the indices and about eight float64 working arrays of its
+        # k nearest cells, and some twenty per-user float64 columns.
+        check_memory(
+            users * (k_nearest * 9 + 20) * 8.0,
+            memory_budget_bytes(None),
+            f"--users {users:,} with --k {k_nearest}",
+            "pass fewer --users (coverage shares converge as 1/sqrt(users)) or a smaller --k",
+        )
         res = national_coverage(
             sc.ran,
             demand,

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from tsunagu.cli._common import console, fail, print_json
+from tsunagu.cli._common import BoundaryGroup, console, fail, print_json
 from tsunagu.errors import TsunaguError
 
 tenant_app = typer.Typer(
-    help="Tenants of the testbed service and their API tokens.", no_args_is_help=True
+    cls=BoundaryGroup,
+    help="Tenants of the testbed service and their API tokens.",
+    no_args_is_help=True,
 )
 
 DataOpt = Annotated[

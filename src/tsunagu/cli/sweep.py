@@ -38,8 +38,34 @@ def _parse_set(items: list[str]) -> dict[str, list[Any]]:
             raise ScenarioError(
                 f"--set {item!r} must be PATH=V1,V2,... e.g. --set ran.battery_hold_s=3600,10800"
             )
-        grid[path.strip()] = [yaml.safe_load(v) for v in values.split(",")]
+        grid[path.strip()] = [_set_value(item, v) for v in values.split(",")]
     return grid
+
+
+_MAX_SET_VALUE_CHARS = 1000
+
+
+def _set_value(item: str, text: str) -> Any:
+    """One ``--set`` value read as a plain YAML scalar (safe loader; no tags, no nesting)."""
+    if len(text) > _MAX_SET_VALUE_CHARS:
+        raise ScenarioError(
+            f"--set {item[:40]!r}...: a value longer than {_MAX_SET_VALUE_CHARS} characters; "
+            "Fix: give short scalar values (numbers, true/false, names)"
+        )
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ScenarioError(
+            f"--set {item!r}: the value {text!r} is not a plain YAML value ({problem}); "
+            "Fix: give numbers, true/false or names (quote text containing [ ] { } ! : #)"
+        ) from None
+    if isinstance(value, dict | list):
+        raise ScenarioError(
+            f"--set {item!r}: the value {text!r} is a list or mapping; Fix: give one scalar per "
+            "comma-separated value, e.g. --set ran.battery_hold_s=3600,10800"
+        )
+    return value
 
 
 def _value(col: str, v: Any, fmt: str) -> str:
@@ -54,7 +80,7 @@ def sweep(
     ] = "japan-2030",
     runs: Annotated[int, typer.Option("--runs", "-n", help="Seeds per parameter set.")] = 10,
     seed: Annotated[
-        int | None, typer.Option(help="Sweep seed (default: the scenario's seed).")
+        int | None, typer.Option(min=0, help="Sweep seed (default: the scenario's seed).")
     ] = None,
     set_: Annotated[
         list[str] | None,

@@ -20,6 +20,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -281,9 +282,14 @@ def run_sweep(
                 "--scheduler needs dask.distributed; install it with `pip install tsunagu[dask]`"
             ) from None
         own = isinstance(scheduler, str)
+        if own and not re.fullmatch(r"(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})", scheduler):
+            raise ScenarioError(
+                f"--scheduler {scheduler!r} is not a Dask scheduler address; Fix: pass "
+                "PROTOCOL://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+            )
         try:
             client: Any = distributed.Client(scheduler, timeout="10s") if own else scheduler  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise ScenarioError(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
                 "`dask scheduler` and workers with `dask worker ADDRESS`, or drop --scheduler"
