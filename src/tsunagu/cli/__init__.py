@@ -204,11 +204,13 @@ def compare(
 ) -> None:
     """Show two runs' KPIs side by side with the difference (and write a comparison report)."""
     from tsunagu.report.compare import compare_rows, write_compare_report
-    from tsunagu.results.store import read_summary
+    from tsunagu.results.store import check_run_id, read_summary
 
     try:
         a = read_summary(run_a)
         b = read_summary(run_b)
+        check_run_id(run_a, a)
+        check_run_id(run_b, b)
         written = write_compare_report(run_a, run_b, report_path) if report_path else None
     except TsunaguError as exc:
         fail(exc)

@@ -166,7 +166,7 @@ def qot(
 
     from rich.table import Table
 
-    from tsunagu.cli._common import console, fail, fmt_value, print_json
+    from tsunagu.cli._common import console, fail, fmt_value, print_json, say
     from tsunagu.errors import TsunaguError
     from tsunagu.optical.equipment import load_equipment
     from tsunagu.optical.gnpy_io import (
@@ -204,10 +204,10 @@ def qot(
     for r in results:
         hops = [u.removeprefix("roadm ") for u in r.roadms] or [r.source, r.destination]
         slot = f"[{r.slot_n}],[{r.slot_m}]" if r.slot_n is not None else "—"
-        status = "ok" if r.feasible else f"[red]{r.blocking_reason}[/]: {r.reason}"
+        status = "ok" if r.feasible else f"[red]{say(r.blocking_reason)}[/]: {say(r.reason)}"
         t.add_row(
-            r.request_id,
-            " → ".join(hops),
+            say(r.request_id),
+            say(" → ".join(hops)),
             r.mode or "—",
             fmt_value("{:.2f}", r.gsnr_01nm_db),
             fmt_value("{:.2f}", r.gsnr_db),

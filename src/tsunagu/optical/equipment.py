@@ -345,6 +345,8 @@ def _num(d: Mapping[str, Any], key: str, where: str, default: float | None = Non
             raise DataError(f"{where}: missing field {key!r} (a number)")
         return default
     v = d[key]
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:
+        raise DataError(f"{where}: field {key!r} is too large a number, got {v:.3g}")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
         raise DataError(f"{where}: field {key!r} must be a finite number, got {v!r}")
     return float(v)
@@ -502,6 +504,32 @@ def _load_penalties(
     return tuple((k, tuple(sorted(v))) for k, v in table.items())
 
 
+# The C+L band of silica fibre spans about 185-200 THz (ITU-T G.694.1 grid around 193.1 THz);
+# an SI band outside 150-250 THz is a unit mistake (Hz expected).
+_SI_BAND_HZ = (150e12, 250e12)
+
+
+def _check_si(si: SpectralInfo, where: str) -> None:
+    lo, hi = _SI_BAND_HZ
+    if not lo <= si.f_min_hz < si.f_max_hz <= hi:
+        raise DataError(
+            f"{where}: f_min ({si.f_min_hz:g}) must be below f_max ({si.f_max_hz:g}), both "
+            f"in Hz within {lo:g}-{hi:g}; Fix: e.g. f_min 191.35e12, f_max 196.1e12"
+        )
+    if not si.spacing_hz > 0 or not si.baud_rate_hz > 0:
+        raise DataError(
+            f"{where}: spacing ({si.spacing_hz:g}) and baud_rate ({si.baud_rate_hz:g}) must be "
+            "positive, in Hz; Fix: e.g. spacing 50e9, baud_rate 32e9"
+        )
+    if si.baud_rate_hz > si.spacing_hz * 2 or si.spacing_hz > si.f_max_hz - si.f_min_hz:
+        raise DataError(
+            f"{where}: spacing ({si.spacing_hz:g} Hz) must fit the band and carry baud_rate "
+            f"({si.baud_rate_hz:g} Hz); Fix: e.g. spacing 50e9 with baud_rate 32e9"
+        )
+    if not 0.0 <= si.roll_off < 1.0:
+        raise DataError(f"{where}: roll_off ({si.roll_off:g}) must lie in [0, 1); Fix: e.g. 0.15")
+
+
 def load_equipment(source: str | Path | Mapping[str, Any]) -> Equipment:
     """Read a GNPy ``eqpt_config.json`` (path or parsed dict) into an :class:`Equipment`.
 
@@ -515,11 +543,20 @@ def load_equipment(source: str | Path | Mapping[str, Any]) -> Equipment:
     if isinstance(source, str | Path):
         path = Path(source)
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except OSError as exc:
             raise DataError(f"cannot read equipment file {str(path)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"equipment file {str(path)!r} is not UTF-8 text (byte {exc.start}); "
+                "Fix: save it as UTF-8 JSON"
+            ) from None
         except ValueError as exc:
             raise DataError(f"equipment file {str(path)!r} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise DataError(
+                f"equipment file {str(path)!r} is nested too deeply to be an equipment library"
+            ) from None
         name = path.name
         base_dir = path.parent
     else:
@@ -628,6 +665,7 @@ def load_equipment(source: str | Path | Mapping[str, Any]) -> Equipment:
                 s, "use_si_channel_count_for_design", where, False
             ),
         )
+        _check_si(si, where)
     else:
         si = SpectralInfo()
 

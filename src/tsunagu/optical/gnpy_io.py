@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -190,11 +191,20 @@ def _read_json(source: str | Path | Mapping[str, Any], what: str) -> tuple[dict[
     if isinstance(source, str | Path):
         path = Path(source)
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except OSError as exc:
             raise DataError(f"cannot read {what} file {str(path)!r}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{what} file {str(path)!r} is not UTF-8 text (byte {exc.start}); "
+                "Fix: save it as UTF-8 JSON"
+            ) from None
         except ValueError as exc:
             raise DataError(f"{what} file {str(path)!r} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise DataError(
+                f"{what} file {str(path)!r} is nested too deeply to be a GNPy {what} file"
+            ) from None
         name = path.name
     else:
         data = dict(source)
@@ -204,12 +214,113 @@ def _read_json(source: str | Path | Mapping[str, Any], what: str) -> tuple[dict[
     return data, name
 
 
+_MAX_CHANNELS = int(100e12 / 6.25e9)
+"""Upper bound of a channel count: 6.25 GHz slots across 150-250 THz."""
+
+# Shapes of the GNPy files: the types of every field tsunagu reads (other fields are kept and
+# ignored), checked before any value is used so a wrong type is one error naming the field.
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Location(_Shape):
+    city: str | None = None
+
+
+class _Metadata(_Shape):
+    location: _Location | None = None
+
+
+class _ElementShape(_Shape):
+    uid: str | None = None
+    type: str | None = None
+    type_variety: str | None = None
+    params: dict[str, Any] | None = None
+    metadata: _Metadata | None = None
+    operational: dict[str, Any] | None = None
+
+
+class _ConnectionShape(_Shape):
+    from_node: str
+    to_node: str
+
+
+class _TopologyShape(_Shape):
+    elements: list[dict[str, Any]]
+    connections: list[dict[str, Any]]
+    network_name: str | None = None
+
+
+class _HopShape(_Shape):
+    node_id: str = Field(alias="node-id")
+    hop_type: str | None = Field(default=None, alias="hop-type")
+
+
+class _RouteObject(_Shape):
+    index: int | float | None = None
+    hop: _HopShape | None = Field(default=None, alias="num-unnum-hop")
+
+
+class _Ero(_Shape):
+    objects: list[_RouteObject] | None = Field(default=None, alias="route-object-include-exclude")
+
+
+class _TeBandwidth(_Shape):
+    trx_type: str | None = None
+    trx_mode: str | int | float | None = None
+
+
+class _Constraints(_Shape):
+    te: _TeBandwidth | None = Field(default=None, alias="te-bandwidth")
+
+
+class _RequestShape(_Shape):
+    request_id: str | int | None = Field(default=None, alias="request-id")
+    source: str | None = None
+    destination: str | None = None
+    constraints: _Constraints | None = Field(default=None, alias="path-constraints")
+    ero: _Ero | None = Field(default=None, alias="explicit-route-objects")
+
+
+class _Svec(_Shape):
+    ids: list[str | int] | None = Field(default=None, alias="request-id-number")
+
+
+class _Sync(_Shape):
+    svec: _Svec | None = None
+
+
+class _RequestsShape(_Shape):
+    requests: list[dict[str, Any]] = Field(alias="path-request")
+    synchronization: list[_Sync] | None = None
+
+
+def _shape(model: type[BaseModel], data: Any, where: str) -> None:
+    """Check ``data`` against ``model``; the error names the first wrong field and its type."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        given = first.get("input")
+        shown = type(given).__name__ if isinstance(given, dict | list) else repr(given)[:60]
+        raise DataError(
+            f"{where}: field {loc!r}: {first['msg'].lower()}, got {shown} "
+            f"({exc.error_count()} problem{'s' if exc.error_count() > 1 else ''}); "
+            "Fix: write the field as GNPy's JSON format has it"
+        ) from None
+
+
 def _fnum(d: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:
     v = d.get(key)
     if v is None:
         if default is None:
             raise DataError(f"{where}: missing field {key!r} (a number)")
         return default
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:
+        raise DataError(f"{where}: field {key!r} is too large a number, got {v:.3g}")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
         raise DataError(f"{where}: field {key!r} must be a finite number, got {v!r}")
     return float(v)
@@ -225,6 +336,7 @@ def _element_from_json(raw: Any, i: int, eq: Equipment, name: str) -> Element:
     uid = raw.get("uid")
     if not isinstance(uid, str) or not uid:
         raise DataError(f"{name}: elements[{i}] has no 'uid' (a non-empty string)")
+    _shape(_ElementShape, raw, f"{name}: element {uid!r}")
     kind = raw.get("type")
     where = f"{name}: element {uid!r}"
     if kind == "RamanFiber" or kind == "Multiband_amplifier":
@@ -313,6 +425,17 @@ def _element_from_json(raw: Any, i: int, eq: Equipment, name: str) -> Element:
         el.pmd_s = _fnum(params, "pmd", where, rt.pmd_s)
         el.pdl_db = _fnum(params, "pdl", where, rt.pdl_db)
         restr = params.get("restrictions") or {}
+        if not isinstance(restr, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for v in (
+                restr.get("preamp_variety_list") or [],
+                restr.get("booster_variety_list") or [],
+            )
+        ):
+            raise DataError(
+                f"{where}: field 'restrictions' must be an object of lists of amplifier "
+                "type_variety names"
+            )
         el.preamp_varieties = tuple(restr.get("preamp_variety_list") or rt.preamp_varieties)
         el.booster_varieties = tuple(restr.get("booster_variety_list") or rt.booster_varieties)
     elif kind == "Fused":
@@ -347,6 +470,7 @@ def load_topology(source: str | Path | Mapping[str, Any], equipment: Equipment) 
     for k, c in enumerate(raw_conns):
         if not isinstance(c, dict):
             raise DataError(f"{name}: connections[{k}] must be an object")
+        _shape(_ConnectionShape, c, f"{name}: connections[{k}]")
         ends = []
         for key in ("from_node", "to_node"):
             uid = c.get(key)
@@ -812,6 +936,7 @@ def load_requests(
     reqs = data.get("path-request")
     if not isinstance(reqs, list):
         raise DataError(f"{name}: missing 'path-request' list")
+    _shape(_RequestsShape, data, name)
     disjoint: dict[str, set[str]] = {}
     for sync in data.get("synchronization") or []:
         ids = ((sync or {}).get("svec") or {}).get("request-id-number") or []
@@ -824,6 +949,7 @@ def load_requests(
             raise DataError(f"{name}: path-request[{k}] must be an object")
         rid = str(r.get("request-id", ""))
         where = f"{name}: request {rid!r}" if rid else f"{name}: path-request[{k}]"
+        _shape(_RequestShape, r, where)
         if not rid:
             raise DataError(f"{where}: missing field 'request-id'")
         if rid in seen:
@@ -845,7 +971,14 @@ def load_requests(
                 f"{where}: field 'trx_mode' names mode {str(mode)!r}, which transceiver "
                 f"{trx_type!r} lacks; use one of {[m.name for m in trx.modes]} or null"
             )
+        if r["source"] == r["destination"]:
+            raise DataError(
+                f"{where}: source and destination are the same transceiver "
+                f"{r['source']!r}; Fix: give two different transceiver uids"
+            )
         spacing = _fnum(te, "spacing", where, equipment.si.spacing_hz)
+        if not spacing > 0:
+            raise DataError(f"{where}: field 'spacing' must be > 0 Hz, e.g. 50e9")
         power_w = te.get("output-power")
         power_dbm = None
         if power_w is not None:
@@ -856,6 +989,12 @@ def load_requests(
         nb = te.get("max-nb-of-channel")
         if nb is not None and (not isinstance(nb, int) or nb < 1):
             raise DataError(f"{where}: field 'max-nb-of-channel' must be a positive integer")
+        if nb is not None and nb > _MAX_CHANNELS:
+            raise DataError(
+                f"{where}: field 'max-nb-of-channel' is {nb:,}, more than the {_MAX_CHANNELS:,} "
+                "slots of 6.25 GHz (the finest ITU-T G.694.1 flexgrid) in 150-250 THz; "
+                "Fix: give the number of channels of the request's band"
+            )
         ero = (r.get("explicit-route-objects") or {}).get("route-object-include-exclude") or []
         hops = sorted(ero, key=lambda x: x.get("index", 0)) if isinstance(ero, list) else []
         nodes: list[str] = []

@@ -271,25 +271,50 @@ def load_nsfnet() -> Topology:
     )
 
 
+_MAX_TOPOLOGY_BYTES = 50_000_000
+
+
 def _load_topology_file(path: str) -> Topology:
     """A user topology CSV: header ``a,b,length_km`` (node names), ``#`` comments allowed."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_TOPOLOGY_BYTES + 1)
     except OSError as exc:
         raise DataError(f"cannot read topology file {path!r}: {exc.strerror}") from None
+    if len(raw) > _MAX_TOPOLOGY_BYTES:
+        raise DataError(
+            f"{path}: larger than {_MAX_TOPOLOGY_BYTES // 1_000_000} MB; a topology CSV has one "
+            "short row per link. Fix: check that this is the right file"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}:{line}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "Fix: save it as UTF-8 CSV"
+        ) from None
+    if "\x00" in text:
+        raise DataError(f"{path}: the file contains NUL bytes; Fix: save it as plain UTF-8 CSV")
     body = "".join(ln for ln in text.splitlines(True) if not ln.lstrip().startswith("#"))
     reader = csv.DictReader(io.StringIO(body))
     need = {"a", "b", "length_km"}
-    if reader.fieldnames is None or not need <= set(reader.fieldnames):
+    try:
+        fieldnames = reader.fieldnames
+        rows = list(reader)
+    except csv.Error as exc:
         raise DataError(
-            f"{path}: the header must name the columns a,b,length_km (got {reader.fieldnames})"
+            f"{path}: not a readable CSV file ({exc}); Fix: one row a,b,length_km per link"
+        ) from None
+    if fieldnames is None or not need <= set(fieldnames):
+        raise DataError(
+            f"{path}: the header must name the columns a,b,length_km (got {fieldnames})"
         )
     names: dict[str, int] = {}
     src: list[int] = []
     dst: list[int] = []
     length: list[float] = []
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in enumerate(rows, start=2):
         try:
             km = float(row["length_km"])
         except (TypeError, ValueError):
@@ -298,7 +323,7 @@ def _load_topology_file(path: str) -> Topology:
             ) from None
         if not (np.isfinite(km) and km > 0):
             raise DataError(f"{path}: row {line_no}: length_km must be > 0, got {km}")
-        a, b = str(row["a"]).strip(), str(row["b"]).strip()
+        a, b = str(row["a"] or "").strip(), str(row["b"] or "").strip()
         if not a or not b or a == b:
             raise DataError(f"{path}: row {line_no}: a link needs two different node names")
         src.append(names.setdefault(a, len(names)))

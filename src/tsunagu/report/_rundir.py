@@ -103,14 +103,19 @@ def read_run(run_dir: Path) -> RunData:
         If ``run_dir``, a file, a column or a summary key is missing or unreadable; the message
         names it and says how to produce it.
     """
+    from tsunagu.results.store import check_run_id, recover_run_dir
+
     run_dir = Path(run_dir)
+    recover_run_dir(run_dir)
     if not run_dir.is_dir():
         raise DataError(f"run directory {run_dir} does not exist; {_FIX}")
+    summary = _read_summary(run_dir / "summary.json")
+    check_run_id(run_dir, summary)
     tables = {name: _read_table(run_dir / name, cols) for name, cols in _COLUMNS.items()}
     tables["steps.parquet"].update(_read_optional(run_dir / "steps.parquet", _OPTIONAL_STEPS))
     return RunData(
         areas=_read_optional(run_dir / "areas.parquet", _AREAS),
-        summary=_read_summary(run_dir / "summary.json"),
+        summary=summary,
         nodes=tables["nodes.parquet"],
         links=tables["links.parquet"],
         steps=tables["steps.parquet"],

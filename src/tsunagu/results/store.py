@@ -32,13 +32,15 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tsunagu.errors import DataError
-from tsunagu.sim.kpis import RunResult
+
+if TYPE_CHECKING:
+    from tsunagu.sim.kpis import RunResult
 
 __all__ = [
     "KILL_ENV",
@@ -50,6 +52,7 @@ __all__ = [
     "new_run_id",
     "read_summary",
     "read_table",
+    "recover_run_dir",
     "table_run_id",
     "write_point",
     "write_run",
@@ -163,11 +166,12 @@ def check_out_dir(out: Path) -> Path:
     return out.absolute()
 
 
-def _clean_stale(run_dir: Path) -> None:
-    """Remove staging and old copies of ``run_dir`` left by processes that are gone."""
+def _leftovers(run_dir: Path) -> dict[str, list[Path]]:
+    """Staging and old copies of ``run_dir`` whose writer is gone, by kind."""
+    found: dict[str, list[Path]] = {"staging": [], "old": []}
     parent = run_dir.parent
     if not parent.is_dir():
-        return
+        return found
     for entry in parent.iterdir():
         m = _STAGING.match(entry.name)
         if m is None or m.group("name") != run_dir.name:
@@ -175,6 +179,34 @@ def _clean_stale(run_dir: Path) -> None:
         pid = int(m.group("pid"))
         if pid != os.getpid() and _alive(pid):
             continue
+        found[m.group("kind")].append(entry)
+    return found
+
+
+def recover_run_dir(run_dir: Path) -> None:
+    """Finish a swap that a killed writer left half done (the two-rename fallback only).
+
+    If ``run_dir`` is missing but the previous run was already moved aside, the complete new
+    run (a staging directory with its summary, which is written last) is moved in, else the
+    previous run is moved back. Nothing happens while a writer is alive.
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() or run_dir.is_symlink():
+        return
+    left = _leftovers(run_dir)
+    if not left["old"]:
+        return
+    complete = [p for p in left["staging"] if (p / "summary.json").is_file()]
+    source = complete[0] if complete else left["old"][0]
+    with contextlib.suppress(OSError):
+        os.rename(source, run_dir)
+
+
+def _clean_stale(run_dir: Path) -> None:
+    """Finish or undo a swap a killed writer left, then remove its temporaries."""
+    recover_run_dir(run_dir)
+    left = _leftovers(run_dir)
+    for entry in left["staging"] + left["old"]:
         shutil.rmtree(entry, ignore_errors=True)
     if run_dir.is_dir() and not run_dir.is_symlink():
         for tmp in run_dir.glob(".*.tmp"):
@@ -311,6 +343,7 @@ def write_run(
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
     """The summary of a run directory; the error says how to make one."""
+    recover_run_dir(Path(run_dir))
     path = Path(run_dir) / "summary.json"
     fix = "create one with `tsunagu run SCENARIO --out DIR`"
     if not path.is_file():
