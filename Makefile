@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/japan-2030
 
-.PHONY: run test lint bench clean chromium service-deps
+.PHONY: run test lint bench clean chromium service-deps emulate-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,13 @@ service-deps:
 	  && command -v chromedriver >/dev/null 2>&1; } || { apt-get update -qq \
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium chromium-driver >/dev/null; }
 
-test: $(VENV)/.test lint chromium service-deps
+# The emulation tests build network namespaces with iproute2's `ip` (run as root); installed
+# here when missing.
+emulate-deps:
+	-command -v ip >/dev/null 2>&1 || { apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+
+test: $(VENV)/.test lint chromium service-deps emulate-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.test

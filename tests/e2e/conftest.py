@@ -416,3 +416,47 @@ def make_run(tmp_path: Path) -> Callable[..., Path]:
 def synthetic_run(make_run: Callable[..., Path]) -> Path:
     """The default synthetic run directory: 30 demand points, 3 services, 4 steps, 20 sats."""
     return make_run()
+
+
+# ---- network emulation: nothing may outlive the tests ----------------------------------------
+
+
+def _emulation_leftovers() -> list[str]:
+    """Emulation namespaces of this process or of dead ones, and host links or qdiscs named
+    like the emulation's, as text (empty when clean)."""
+    import os
+    import subprocess
+
+    from tsunagu.emulate.netns import list_owned
+
+    mine = f"tsg-{os.getpid()}-"
+    left = []
+    for name in list_owned():
+        pid = int(name.split("-")[1])
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        if name.startswith(mine) or not alive:
+            left.append(f"namespace {name}")
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False)
+    left += [
+        f"host link {ln.split(':')[1].strip()}" for ln in links.stdout.splitlines() if "tsg" in ln
+    ]
+    qd = subprocess.run(["tc", "qdisc", "show"], capture_output=True, text=True, check=False)
+    left += [f"host qdisc {ln}" for ln in qd.stdout.splitlines() if "tsg" in ln]
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_emulation_left_behind() -> Any:
+    """At the end of the session no namespace, link or qdisc of an emulation is left."""
+    import os
+    import shutil
+
+    yield
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return
+    left = _emulation_leftovers()
+    assert not left, f"left behind by the emulation tests: {left}"

@@ -1,0 +1,460 @@
+"""An emulation: the namespace chain of a schedule, its relay, probes and user commands.
+
+::
+
+    with Emulation(schedule_from_run(run_dir, "Tokyo/chat"), speed=300.0) as emu:
+        result = emu.run(client=["curl", f"http://{emu.dst_addr}:8000/"],
+                         server=["python", "-m", "http.server"])
+
+The chain has one namespace per end and one between every two segments: ``src`` (the flow's
+user), the hops, and ``dst`` (the compute site). Segment ``i`` joins namespace ``i`` and
+``i + 1`` through a TUN device on each side, held by the relay (:mod:`tsunagu.emulate.relay`).
+Routes exist only between the two end addresses inside the chain: no namespace has a default
+route or a link to the host, so traffic never leaves the namespaces the emulation made.
+
+Twin time maps to wall time by ``speed`` (twin seconds per wall second): LEO RTT series replay
+at 1, hourly flow steps can be compressed. Everything the emulation makes is removed on exit,
+on Ctrl-C and SIGTERM, and (owner dead) by the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tsunagu.emulate.netns import (
+    PREFIX,
+    EmulationError,
+    ip,
+    netem_available,
+    remove_stale,
+    require_privileges,
+    run_in,
+)
+from tsunagu.emulate.probe import goodput_bps
+from tsunagu.emulate.schedule import Schedule
+
+__all__ = ["Emulation", "EmulationResult"]
+
+log = logging.getLogger(__name__)
+
+_ECHO_PORT = 7007
+_SINK_PORT = 7008
+#: IP + UDP headers added to a probe's payload on the wire.
+_UDP_IP_BYTES = 28
+#: IP + TCP headers with the timestamp option per full-size segment.
+_TCP_IP_BYTES = 52
+_LEAD_S = 0.2
+_DRAIN_S = 1.5
+
+
+def _addr(segment: int, side: int) -> str:
+    return f"10.77.{segment}.{side}"
+
+
+@dataclass(frozen=True)
+class EmulationResult:
+    """What an emulation measured against what the twin predicted.
+
+    ``rtt`` has one row per echo (``time_s`` twin time of the send, ``wall_s`` from the start,
+    ``step``, ``rtt_ms``, ``predicted_rtt_ms``, ``loaded``: sent while the bulk probe ran);
+    ``steps`` one row per step (``rtt_p50_ms`` over unloaded echoes, ``rtt_sent``,
+    ``rtt_received``, ``goodput_bps`` and ``predicted_goodput_bps`` where the bulk probe ran).
+    """
+
+    flow: str
+    rtt: pa.Table
+    steps: pa.Table
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Emulation:
+    """The namespace chain of ``schedule``, built on enter and removed on exit.
+
+    Parameters
+    ----------
+    schedule : the segments and their delay, rate and loss per step.
+    speed : twin seconds per wall second (1 replays in real time).
+    seed : seed of the relay's loss draws.
+    queue_s : buffer of every segment direction, in seconds of backlog at its rate.
+    max_rate_bps : cap on every segment's rate (the relay moves tens of Mb/s, not Gb/s).
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        speed: float = 1.0,
+        seed: int = 0,
+        queue_s: float = 0.1,
+        max_rate_bps: float | None = None,
+    ) -> None:
+        if not speed > 0:
+            raise EmulationError(f"speed must be > 0 twin seconds per wall second, not {speed}")
+        if max_rate_bps is not None and not max_rate_bps > 0:
+            raise EmulationError(f"max_rate_bps must be > 0, not {max_rate_bps}")
+        if max_rate_bps is not None:
+            schedule = dataclasses.replace(
+                schedule, rate_bps=np.minimum(schedule.rate_bps, max_rate_bps)
+            )
+        self.schedule = schedule
+        self.speed = float(speed)
+        self.seed = int(seed)
+        self.queue_s = float(queue_s)
+        self.rate_bps = schedule.rate_bps
+        self.tag = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
+        n = len(schedule.segments)
+        self.namespaces = [f"{self.tag}n{i}" for i in range(n + 1)]
+        self.src_addr = _addr(0, 1)
+        self.dst_addr = _addr(n - 1, 2)
+        self._relay: subprocess.Popen[str] | None = None
+        self._procs: list[subprocess.Popen[str]] = []
+        self._old_term: Any = None
+        self.netem = False
+        self._interval_s = 0.02
+
+    @property
+    def src_ns(self) -> str:
+        return self.namespaces[0]
+
+    @property
+    def dst_ns(self) -> str:
+        return self.namespaces[-1]
+
+    # ---- set-up and clean-up -------------------------------------------------------------
+    def __enter__(self) -> Emulation:
+        require_privileges()
+        for name in remove_stale():
+            log.info("removed stale namespace %s", name)
+        self.netem = netem_available()
+        if threading_main():
+            self._old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _build(self) -> None:
+        for ns in self.namespaces:
+            ip("netns", "add", ns)
+            ip("link", "set", "lo", "up", netns=ns)
+        n = len(self.schedule.segments)
+        spec = {
+            "segments": [
+                {
+                    "a_ns": self.namespaces[i],
+                    "b_ns": self.namespaces[i + 1],
+                    "a_dev": f"tsg{i}a",
+                    "b_dev": f"tsg{i}b",
+                }
+                for i in range(n)
+            ],
+            "seed": self.seed,
+            "queue_s": self.queue_s,
+            "time_s": ((self.schedule.time_s - self.schedule.time_s[0]) / self.speed).tolist(),
+            "delay_s": self.schedule.delay_s.tolist(),
+            "rate_bps": self.rate_bps.tolist(),  # inf (unlimited) travels as JSON Infinity
+            "loss": self.schedule.loss.tolist(),
+        }
+        self._relay = subprocess.Popen(
+            [sys.executable, "-m", "tsunagu.emulate.relay"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self._relay.stdin is not None
+        assert self._relay.stdout is not None
+        self._relay.stdin.write(json.dumps(spec) + "\n")
+        self._relay.stdin.flush()
+        if self._relay.stdout.readline().strip() != "ready":
+            err = self._relay.stderr.read() if self._relay.stderr else ""
+            raise EmulationError(f"the relay did not start: {err.strip()[-400:]}")
+        for i in range(n):
+            a, b = self.namespaces[i], self.namespaces[i + 1]
+            ip("addr", "add", _addr(i, 1), "peer", _addr(i, 2), "dev", f"tsg{i}a", netns=a)
+            ip("addr", "add", _addr(i, 2), "peer", _addr(i, 1), "dev", f"tsg{i}b", netns=b)
+            ip("link", "set", f"tsg{i}a", "up", netns=a)
+            ip("link", "set", f"tsg{i}b", "up", netns=b)
+        for i, ns in enumerate(self.namespaces):
+            if i < n:
+                ip("route", "replace", self.dst_addr, "dev", f"tsg{i}a", netns=ns)
+            if i > 0:
+                ip("route", "replace", self.src_addr, "dev", f"tsg{i - 1}b", netns=ns)
+            if 0 < i < n:
+                run_in(ns, ["sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
+
+    def close(self) -> None:
+        """Stop every process and remove every namespace of this emulation (idempotent)."""
+        for p in self._procs:
+            _stop(p)
+        self._procs.clear()
+        if self._relay is not None:
+            _stop(self._relay)
+            self._relay = None
+        for ns in self.namespaces:
+            ip("netns", "delete", ns, check=False)
+        if self._old_term is not None:
+            signal.signal(signal.SIGTERM, self._old_term)
+            self._old_term = None
+
+    # ---- commands --------------------------------------------------------------------------
+    def popen(self, where: str, argv: Sequence[str], **kw: Any) -> subprocess.Popen[str]:
+        """Start ``argv`` in the ``"src"`` or ``"dst"`` namespace; stopped on exit."""
+        ns = {"src": self.src_ns, "dst": self.dst_ns}.get(where)
+        if ns is None:
+            raise EmulationError(f"where must be 'src' or 'dst', not {where!r}")
+        kw.setdefault("text", True)
+        p: subprocess.Popen[str] = subprocess.Popen(["ip", "netns", "exec", ns, *argv], **kw)
+        self._procs.append(p)
+        return p
+
+    def _probe(self, where: str, *args: object) -> subprocess.Popen[str]:
+        return self.popen(
+            where,
+            [sys.executable, "-m", "tsunagu.emulate.probe", *map(str, args)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    # ---- the run ---------------------------------------------------------------------------
+    def run(
+        self,
+        *,
+        rtt_interval_s: float = 0.02,
+        probe_bytes: int = 64,
+        throughput: bool = False,
+        server: Sequence[str] | None = None,
+        client: Sequence[str] | None = None,
+    ) -> EmulationResult:
+        """Replay the schedule once with the probes and the user's commands; the measurements.
+
+        ``throughput`` runs a TCP bulk transfer from ``src`` to ``dst`` in the second half of
+        every step of at least 2 s (wall); echoes sent meanwhile are marked ``loaded``.
+        ``server`` starts in ``dst`` before the replay, ``client`` in ``src`` at its start;
+        both are stopped at its end (their exit codes are in ``meta``).
+        """
+        if self._relay is None:
+            raise EmulationError("run() needs the emulation entered: use `with Emulation(...)`")
+        sch = self.schedule
+        self._interval_s = float(rtt_interval_s)
+        rel = (sch.time_s - sch.time_s[0]) / self.speed
+        wall_end = (sch.end_s - sch.time_s[0]) / self.speed
+        bounds = np.append(rel, wall_end)
+        windows_rel = [(a + (b - a) / 2.0, b - 0.1) for a, b in itertools.pairwise(bounds)]
+        windows_rel = [(a, b) for a, b in windows_rel if b - a >= 0.9]
+        echo = self._probe("dst", "echo", _ECHO_PORT)
+        sink = self._probe("dst", "sink", _SINK_PORT) if throughput and windows_rel else None
+        _ready(echo, sink)  # the servers are bound before the clients start
+        rtt = self._probe(
+            "src", "rtt", self.dst_addr, _ECHO_PORT, wall_end, rtt_interval_s, probe_bytes
+        )
+        bulk = (
+            self._probe(
+                "src",
+                "bulk",
+                self.dst_addr,
+                _SINK_PORT,
+                ",".join(f"{a}:{b}" for a, b in windows_rel),
+            )
+            if sink is not None
+            else None
+        )
+        _ready(rtt, bulk)
+        user_server = self.popen("dst", server) if server else None
+        t0 = time.monotonic() + _LEAD_S
+        windows = [(t0 + a, t0 + b) for a, b in windows_rel]
+        for p in (self._relay, rtt, bulk):
+            if p is not None:
+                assert p.stdin is not None
+                p.stdin.write(f"go {t0:.6f}\n")
+                p.stdin.flush()
+        if client:
+            while time.monotonic() < t0:
+                time.sleep(0.005)
+        user_client = self.popen("src", client) if client else None
+        out, _ = rtt.communicate(timeout=wall_end + 30.0)
+        sink_out = ""
+        if bulk is not None and sink is not None:
+            bulk.wait(timeout=30.0)
+            sink_out, _ = sink.communicate(timeout=30.0)
+        codes: dict[str, int | None] = {}
+        for name, p in (("server", user_server), ("client", user_client)):
+            if p is not None:
+                codes[name] = p.poll()
+                _stop(p)
+        _stop(echo)
+        result = self._result(t0, out, sink_out, windows, probe_bytes, codes)
+        result.meta["relay"] = self._stop_relay()
+        return result
+
+    def _stop_relay(self) -> list[dict[str, int]]:
+        """End the relay (stdin closed) and return its per-queue counters."""
+        relay, self._relay = self._relay, None
+        if relay is None:
+            return []
+        try:
+            out, _ = relay.communicate(timeout=5.0)  # closes its stdin: the relay ends
+        except subprocess.TimeoutExpired:
+            _stop(relay)
+            return []
+        lines = [ln for ln in out.split("\n") if ln.startswith("{")]
+        stats: list[dict[str, int]] = json.loads(lines[-1])["queues"] if lines else []
+        return stats
+
+    def _result(
+        self,
+        t0: float,
+        rtt_out: str,
+        sink_out: str,
+        windows: list[tuple[float, float]],
+        probe_bytes: int,
+        codes: dict[str, int | None],
+    ) -> EmulationResult:
+        sch = self.schedule
+        rel = (sch.time_s - sch.time_s[0]) / self.speed
+        pairs = np.array([[float(x) for x in ln.split()] for ln in rtt_out.split("\n") if ln])
+        pairs = pairs.reshape(-1, 2)
+        wall = pairs[:, 0] - t0
+        step = np.clip(np.searchsorted(rel, wall, side="right") - 1, 0, sch.n_steps - 1)
+        loaded = np.zeros(wall.size, dtype=bool)
+        for a, b in windows:
+            loaded |= (pairs[:, 0] >= a - 0.05) & (pairs[:, 0] <= b + 0.5)
+        ip_bytes = max(probe_bytes, 16) + _UDP_IP_BYTES
+        pred = sch.predicted_probe_rtt_ms(ip_bytes)
+        rtt_ms = pairs[:, 1] * 1e3
+        rtt = pa.table(
+            {
+                "flow": pa.array([sch.flow] * wall.size, pa.string()),
+                "time_s": sch.time_s[0] + wall * self.speed,
+                "wall_s": wall,
+                "step": step.astype(np.int64),
+                "rtt_ms": rtt_ms,
+                "predicted_rtt_ms": pred[step],
+                "twin_rtt_ms": sch.predicted_rtt_ms[step],
+                "loaded": loaded,
+            }
+        )
+        bounds = np.append(rel, (sch.end_s - sch.time_s[0]) / self.speed)
+        interval_sent = np.diff(bounds)
+        t_sink, b_sink = _parse_sink(sink_out)
+        mtu_eff = (1500 - _TCP_IP_BYTES) / 1500
+        p50 = np.full(sch.n_steps, np.nan)
+        received = np.zeros(sch.n_steps, dtype=np.int64)
+        goodput = np.full(sch.n_steps, np.nan)
+        bottleneck = np.min(self.rate_bps, axis=1)
+        for k in range(sch.n_steps):
+            sel = (step == k) & ~loaded
+            received[k] = int(np.count_nonzero(step == k))
+            if sel.any():
+                p50[k] = float(np.median(rtt_ms[sel]))
+            a, b = t0 + bounds[k], t0 + bounds[k + 1]
+            win = [(x, y) for x, y in windows if a <= x < b]
+            if win:
+                x, y = win[0]
+                # The first half of the window lets TCP fill the queue; goodput over the rest.
+                goodput[k] = goodput_bps(t_sink, b_sink, (x + y) / 2.0, y)
+        steps = pa.table(
+            {
+                "flow": pa.array([sch.flow] * sch.n_steps, pa.string()),
+                "step": np.arange(sch.n_steps, dtype=np.int64),
+                "time_s": sch.time_s,
+                "wall_s": rel,
+                "rtt_p50_ms": p50,
+                "predicted_rtt_ms": pred,
+                "twin_rtt_ms": sch.predicted_rtt_ms,
+                "rtt_received": received,
+                "rtt_expected": np.floor(interval_sent / self._interval_s).astype(np.int64),
+                "goodput_bps": goodput,
+                "predicted_goodput_bps": np.where(
+                    np.isfinite(goodput), bottleneck * mtu_eff, np.nan
+                ),
+                "rate_bps": bottleneck,
+            }
+        )
+        meta = {
+            "flow": sch.flow,
+            "segments": [
+                {"name": s.name, "domain": s.domain, "namespace_pair": [i, i + 1]}
+                for i, s in enumerate(sch.segments)
+            ],
+            "speed": self.speed,
+            "seed": self.seed,
+            "queue_s": self.queue_s,
+            "start_s": float(sch.time_s[0]),
+            "end_s": float(sch.end_s),
+            "backend": "relay",
+            "netem_available": self.netem,
+            "probe_bytes": probe_bytes,
+            "commands": codes,
+        }
+        return EmulationResult(flow=sch.flow, rtt=rtt, steps=steps, meta=meta)
+
+
+def _ready(*procs: subprocess.Popen[str] | None) -> None:
+    for p in procs:
+        if p is None:
+            continue
+        assert p.stdout is not None
+        if p.stdout.readline().strip() != "ready":
+            err = p.stderr.read() if p.stderr else ""
+            raise EmulationError(f"a probe did not start: {err.strip()[-400:]}")
+
+
+def _parse_sink(out: str) -> tuple[list[float], list[int]]:
+    t, b = [], []
+    for ln in out.split("\n"):
+        parts = ln.split()
+        if len(parts) == 2:
+            t.append(float(parts[0]))
+            b.append(int(parts[1]))
+    return t, b
+
+
+def _stop(p: subprocess.Popen[str]) -> None:
+    if p.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            p.terminate()
+        try:
+            p.wait(timeout=3.0)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    for s in (p.stdin, p.stdout, p.stderr):
+        if s is not None:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

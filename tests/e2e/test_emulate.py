@@ -1,0 +1,208 @@
+"""Real traffic over the twin's paths in network namespaces made by these tests only.
+
+Needs root and iproute2 (``make test`` installs it). Every namespace is named
+``tsg-<pid>-…``; the session-end fixture in conftest.py checks none is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tsunagu.cli import app
+from tsunagu.emulate import Emulation, netem_available, remove_stale, schedule_from_run
+from tsunagu.emulate.netns import list_owned
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("ip") is None,
+    reason="network namespaces need root and iproute2 (`make test` installs iproute2)",
+)
+
+MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
+#: Wall seconds each twin step of the step-change run is held.
+STEP_WALL_S = 8.0
+#: Rate configured on the emulated path for the throughput check (the relay's working range).
+RATE_BPS = 20e6
+
+
+@pytest.fixture(scope="module")
+def step_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real run of the small scenario whose Tokyo site fails at the second step: the flows
+    it served move to Osaka and their round trip steps up."""
+    data = yaml.safe_load(MINIMAL.read_text())
+    data["events"] = [{"kind": "site_down", "target": "dc-tokyo", "start_s": 1800, "end_s": 3600}]
+    tmp = tmp_path_factory.mktemp("emulate")
+    scenario = tmp / "step.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    out = tmp / "run"
+    res = CliRunner().invoke(
+        app, ["run", str(scenario), "--out", str(out), "--json", "--no-report"]
+    )
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _moved_flow(run_dir: Path) -> str:
+    """The flow served at both steps whose network round trip changes most."""
+    f = pq.read_table(run_dir / "flows.parquet").to_pandas()
+    f = f[f["reject_reason"] == ""]
+    f["net"] = f["latency_propagation_ms"] + f["latency_processing_ms"]
+    p = f.pivot_table(index=["demand", "service"], columns="step", values="net").dropna()
+    change = (p[1] - p[0]).abs()
+    demand, service = change.idxmax()
+    assert change.max() > 3.0  # the failure moves it by milliseconds
+    return f"{demand}/{service}"
+
+
+def test_two_segment_path_follows_a_step_change_of_delay(step_run: Path) -> None:
+    flow = _moved_flow(step_run)
+    schedule = schedule_from_run(step_run, flow)
+    assert [s.name for s in schedule.segments] == ["access", "transport"]
+    speed = float(np.diff(schedule.time_s)[0]) / STEP_WALL_S
+    with Emulation(schedule, speed=speed, seed=1, max_rate_bps=RATE_BPS) as emu:
+        result = emu.run(throughput=True)
+    steps = result.steps.to_pandas()
+    twin = steps["twin_rtt_ms"].to_numpy()
+    assert twin[1] - twin[0] > 3.0
+    # The probe's own serialisation at the configured rate is all that separates the
+    # prediction of the probe's RTT from the twin's round trip (92-byte packets: 37 µs a hop).
+    np.testing.assert_allclose(steps["predicted_rtt_ms"] - twin, 4 * 92 * 8 / RATE_BPS * 1e3)
+    measured = steps["rtt_p50_ms"].to_numpy()
+    tol = 1.0 + 0.05 * twin
+    assert np.all(np.abs(measured - steps["predicted_rtt_ms"]) <= tol), (measured, twin)
+    # Echoes are not lost on a path without loss (a few are in flight at the end).
+    assert np.all(steps["rtt_received"] >= 0.95 * steps["rtt_expected"])
+    ratio = steps["goodput_bps"] / steps["predicted_goodput_bps"]
+    assert np.all(np.abs(ratio - 1.0) <= 0.10), ratio.tolist()
+    # The queues changed delay without losing or dropping anything in flight.
+    assert all(q["lost"] == 0 for q in result.meta["relay"])
+
+
+def _host_address() -> str:
+    out = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True
+    ).stdout
+    addrs = [ln.split()[3].split("/")[0] for ln in out.splitlines()]
+    return addrs[0] if addrs else "127.0.0.1"
+
+
+def test_traffic_never_leaves_the_namespaces(step_run: Path) -> None:
+    schedule = schedule_from_run(step_run, _moved_flow(step_run)).window(0.0, 2.0)
+    host = _host_address()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.settimeout(1.0)
+        port = listener.getsockname()[1]
+        with Emulation(schedule, speed=1.0) as emu:
+            for ns in emu.namespaces:
+                routes = subprocess.run(
+                    ["ip", "-n", ns, "route", "show"], capture_output=True, text=True, check=True
+                ).stdout
+                assert "default" not in routes
+            send = textwrap.dedent(
+                f"""
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                for dst in ({host!r}, "127.0.0.1", "8.8.8.8"):
+                    try:
+                        s.sendto(b"escape", (dst, {port}))
+                    except OSError as exc:
+                        print(dst, exc.errno)
+                """
+            )
+            p = emu.popen("src", [sys.executable, "-c", send], stdout=subprocess.PIPE)
+            out, _ = p.communicate(timeout=20)
+            # No route to the host or the internet; loopback is the namespace's own.
+            assert f"{host} 101" in out  # ENETUNREACH
+            assert "8.8.8.8 101" in out
+            with pytest.raises(TimeoutError):
+                listener.recvfrom(64)
+        assert not [n for n in list_owned() if n.startswith(emu.tag)]
+
+
+_HOLD = """
+import sys, time
+from tsunagu.emulate import Emulation, schedule_from_run
+s = schedule_from_run(sys.argv[1], sys.argv[2]).window(0.0, 60.0)
+with Emulation(s) as emu:
+    print(emu.tag, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signals_remove_everything(step_run: Path, sig: signal.Signals) -> None:
+    p = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(step_run), _moved_flow(step_run)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert p.stdout is not None
+    tag = p.stdout.readline().strip()
+    assert tag.startswith(f"tsg-{p.pid}-")
+    assert [n for n in list_owned() if n.startswith(tag)]
+    p.send_signal(sig)
+    p.wait(timeout=20)
+    p.stdout.close()
+    assert not [n for n in list_owned() if n.startswith(tag)]
+
+
+def test_a_crashed_run_is_cleaned_by_the_next_start(step_run: Path) -> None:
+    p = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(step_run), _moved_flow(step_run)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert p.stdout is not None
+    tag = p.stdout.readline().strip()
+    p.kill()  # no chance to clean up
+    p.wait(timeout=20)
+    p.stdout.close()
+    time.sleep(0.2)
+    left = [n for n in list_owned() if n.startswith(tag)]
+    assert left  # the crash left its namespaces
+    assert set(left) <= set(remove_stale())
+    assert not [n for n in list_owned() if n.startswith(tag)]
+
+
+def test_netem_detection_matches_the_kernel() -> None:
+    # Independently of the detector: add netem on loopback in a namespace made here.
+    ns = f"tsg-{os.getpid()}-netemcheck"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        res = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "tc",
+                "qdisc",
+                "add",
+                "dev",
+                "lo",
+                "root",
+                "netem",
+                "delay",
+                "5ms",
+            ],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        subprocess.run(["ip", "netns", "delete", ns], check=True)
+    assert netem_available() is (res.returncode == 0)
+    assert not [n for n in list_owned() if n.startswith(f"tsg-{os.getpid()}-")]
