@@ -270,6 +270,9 @@ def _register_groups() -> None:
 
     app.command(name="serve")(serve)
     app.add_typer(tenant_app, name="tenant")
+    from tsunagu.cli.emulate import CONTEXT, emulate
+
+    app.command(name="emulate", context_settings=CONTEXT)(emulate)
 
 
 _register_groups()

@@ -285,7 +285,8 @@ class Emulation:
             else None
         )
         _ready(rtt, bulk)
-        user_server = self.popen("dst", server) if server else None
+        env = {**os.environ, "TSUNAGU_SRC": self.src_addr, "TSUNAGU_DST": self.dst_addr}
+        user_server = self.popen("dst", server, env=env) if server else None
         t0 = time.monotonic() + _LEAD_S
         windows = [(t0 + a, t0 + b) for a, b in windows_rel]
         for p in (self._relay, rtt, bulk):
@@ -296,7 +297,7 @@ class Emulation:
         if client:
             while time.monotonic() < t0:
                 time.sleep(0.005)
-        user_client = self.popen("src", client) if client else None
+        user_client = self.popen("src", client, env=env) if client else None
         out, _ = rtt.communicate(timeout=wall_end + 30.0)
         sink_out = ""
         if bulk is not None and sink is not None:

@@ -154,7 +154,9 @@ def render_report(run_dir: Path) -> str:
     """Return the report of the run in ``run_dir`` as one HTML document (see write_report)."""
     run = read_run(Path(run_dir))
     figures = figures_from_data(run)
-    return _page(run, figures)
+    from tsunagu.report.fig_emulate import emulation_section
+
+    return _page(run, figures, extra=emulation_section(Path(run_dir)))
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -179,7 +181,7 @@ def _json_for_script(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _page(run: RunData, figures: Mapping[str, Any]) -> str:
+def _page(run: RunData, figures: Mapping[str, Any], extra: str = "") -> str:
     summary = run.summary
     scenario = str(summary.get("scenario", "unnamed scenario"))
     figure_divs = {
@@ -221,6 +223,7 @@ def _page(run: RunData, figures: Mapping[str, Any]) -> str:
             _restoration_section(summary),
             f"<section><h2>{_FIGURE_CAPTIONS['map']}</h2>\n{figure_divs['map']}\n</section>",
             f'<div class="charts">\n{charts}\n</div>',
+            extra,
             "</main>",
             f"<script>{_RESIZE_JS}</script>",
             "</body>",
