@@ -23,6 +23,7 @@ SUITES: dict[str, str] = {
     "sweep": "benchmarks.bench_sweep",
     "ran": "benchmarks.bench_ran",
     "service": "benchmarks.bench_service",
+    "memory": "benchmarks.bench_memory",
 }
 
 

@@ -198,3 +198,32 @@ def test_a_bug_exits_1_with_a_crash_log_and_no_traceback(
     assert len(logs) == 1
     assert str(logs[0]) in text.replace("\n", "")
     assert "deliberately broken" in logs[0].read_text()
+
+
+def test_a_traversal_scenario_name_writes_only_under_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "a" / "b" / "c" / "d"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    data = yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))
+    data["name"] = "x/../../../../escaped"
+    path = work / "evil.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    code, text = _invoke(["run", str(path), "--json", "--no-report"])
+    assert code == 0, text
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert all(w.startswith("a/b/c/d/") for w in written), written
+    assert (work / "runs" / "x-escaped" / "summary.json").is_file()
+    assert not list(tmp_path.rglob("escaped"))
+
+
+def test_an_oversized_scenario_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("name: big\n" + "# padding\n" * 120_000, encoding="utf-8")
+    text = _bad_input(["validate", str(path)], "size limit", "TSUNAGU_MAX_SCENARIO_BYTES")
+    assert "big.yaml:1:" in text
+    # Raising the limit lets the parser see it (and report the schema's first problem).
+    code, text = _invoke(["validate", str(path)], env={"TSUNAGU_MAX_SCENARIO_BYTES": "5000000"})
+    assert code == 2
+    assert "size limit" not in text

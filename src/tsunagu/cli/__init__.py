@@ -82,6 +82,7 @@ def run(
     from tsunagu.results.store import check_out_dir
     from tsunagu.runner import run as run_scenario
     from tsunagu.scenario import load_scenario
+    from tsunagu.scenario.loader import slug
     from tsunagu.sim.estimate import format_bytes, memory_budget_bytes, preflight
 
     try:
@@ -91,7 +92,7 @@ def run(
             from tsunagu.orchestrate.policy import with_policy
 
             sc = with_policy(sc, policy)
-        out_dir = out if out is not None else Path("runs") / sc.name
+        out_dir = out if out is not None else Path("runs") / slug(sc.name)
         check_out_dir(out_dir)
         twin, estimate = preflight(sc, budget)
         err.print(

@@ -29,7 +29,14 @@ from yaml.constructor import SafeConstructor
 from tsunagu.errors import ScenarioError
 from tsunagu.scenario.schema import Scenario
 
-__all__ = ["builtin_scenarios", "load_scenario", "scenario_from_text"]
+__all__ = [
+    "SIZE_LIMIT_ENV",
+    "builtin_scenarios",
+    "load_scenario",
+    "max_scenario_bytes",
+    "scenario_from_text",
+    "slug",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -105,7 +112,11 @@ def load_scenario(source: str | os.PathLike[str]) -> Scenario:
             "Fix: pass the path of a YAML file inside it."
         )
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if path.is_file():
+            _check_size(size, filename)
+        with path.open("rb") as fh:
+            data = fh.read(max_scenario_bytes() + 1)
     except OSError as exc:
         raise ScenarioError(
             f"{filename}: cannot be read ({exc.strerror or exc}). "
@@ -135,8 +146,22 @@ def scenario_from_text(text: str, filename: str = "<string>") -> Scenario:
         If the text is not valid YAML or does not match the schema; the message starts with
         ``FILENAME:LINE:``.
     """
+    _check_size(len(text.encode("utf-8", "surrogatepass")), filename)
     parsed = _parse_yaml(text, filename)
     return _validate(parsed, filename)
+
+
+def slug(name: str) -> str:
+    """A scenario name made safe as one path component: ``x/../../escaped`` → ``x-escaped``.
+
+    Letters, digits, ``_``, ``-`` and ``.`` are kept; every other run of characters becomes one
+    ``-``; leading dots and dashes are dropped, so the result never names a parent directory
+    or a hidden file.
+    """
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    text = re.sub(r"\.{2,}", "-", text)
+    text = re.sub(r"-{2,}", "-", text).strip("-.")
+    return text or "scenario"
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +172,33 @@ def _builtin_dir() -> Traversable:
     return resources.files("tsunagu.scenario") / "builtin"
 
 
+SIZE_LIMIT_ENV = "TSUNAGU_MAX_SCENARIO_BYTES"
+"""Environment variable raising the scenario size limit (bytes)."""
+
+_DEFAULT_MAX_BYTES = 1_000_000
+"""A scenario file is a few kilobytes (japan-2030: about 8 kB); 1 MB leaves ample room."""
+
+
+def max_scenario_bytes() -> int:
+    """The scenario size limit: ``$TSUNAGU_MAX_SCENARIO_BYTES`` or 1 MB."""
+    raw = os.environ.get(SIZE_LIMIT_ENV, "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return int(raw)
+    return _DEFAULT_MAX_BYTES
+
+
+def _check_size(size: int, filename: str) -> None:
+    limit = max_scenario_bytes()
+    if size > limit:
+        raise ScenarioError(
+            f"{filename}:1: the file is {size:,} bytes, over the scenario size limit of "
+            f"{limit:,} bytes (checked before parsing). Fix: a scenario is a few kilobytes of "
+            f"settings; if this one is meant to be larger, set {SIZE_LIMIT_ENV}=BYTES"
+        )
+
+
 def _from_bytes(data: bytes, filename: str) -> Scenario:
+    _check_size(len(data), filename)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

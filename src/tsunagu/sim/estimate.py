@@ -9,13 +9,19 @@ and element size — nothing is measured or fitted:
   built;
 * ``satellites_table``: the ``satellites`` table, one row per satellite and step (step, time,
   id, lat, lon, alt: 6 × 8 bytes, and the constellation name with its 4-byte offset);
-* ``flows_table``: the ``flows`` table, up to two rows per demand point and service and step
-  (users on the RAN and on the backup), 15 numeric columns of 8 bytes, 2 booleans and 7 text
-  columns of about 12 bytes each;
+* ``flows_table``: the ``flows`` table, one row per demand point and service and step, two
+  during an event (users on the RAN and on the backup): 15 numeric columns of 8 bytes, 2
+  booleans and 7 text columns of about 12 bytes each;
+* ``flows_summary``: the KPI summary's NumPy copies of the flow columns it aggregates (step,
+  rate, latency, SLA, served, population, access, weight) and its per-service and per-region
+  selections, about 16 eight-byte values per flow row, while the table is held;
 * ``step_working_set``: one step's largest temporaries, the user-to-satellite geometry
-  (``P·S`` vectors of 3 float64 plus range and elevation) and the shortest paths from every
-  compute site to every node (distance float64 and predecessor int32);
-* ``ntn_rtt``: positions at every RTT sample and the hop-by-hop paths of every place pair;
+  (difference vectors, their products, range and elevation: 8 float64 per point and
+  satellite), the shortest paths from every compute site to every node (distance float64
+  and predecessor int32) and the arrays one step's flow rows are built from (6 NumPy text
+  columns at 4 bytes per character and 10 float64 columns);
+* ``ntn_rtt``: positions at every RTT sample, the laser links of every sample and the
+  hop-by-hop paths of every place pair;
 * ``ntn_tracks``: half an hour of ground tracks at one sample a minute.
 
 The caller adds the interpreter's own footprint (``baseline_bytes``, e.g. the resident set of the
@@ -57,6 +63,7 @@ BUDGET_ENV = "TSUNAGU_MEMORY_BUDGET"
 _F8 = 8  # float64 / int64
 _I4 = 4  # int32, Arrow string offsets
 _TEXT = 12  # bytes of a short text cell (names, access kinds) with its offset
+_CITY_CHARS = 24  # demand-point names before the twin is built (the shipped list's longest: 20)
 _TRACK_WINDOW_S = 1800.0
 _TRACK_STEP_S = 60.0
 
@@ -97,6 +104,7 @@ def estimate_run(
     demand_points: int | None = None,
     backbone_nodes: int = 0,
     baseline_bytes: float = 0.0,
+    name_chars: int = _CITY_CHARS,
 ) -> RunEstimate:
     """The peak memory of running ``sc`` (see the module docs for the terms).
 
@@ -107,6 +115,7 @@ def estimate_run(
         (the most there can be).
     backbone_nodes : nodes of the optical backbone (all operators, metro included).
     baseline_bytes : memory in use before the run (interpreter, libraries, the built twin).
+    name_chars : the longest demand-point name (NumPy text arrays are as wide as the longest).
     """
     tl = sc.timeline
     steps = math.floor(tl.duration_s / tl.step_s + 1e-9)
@@ -116,22 +125,37 @@ def estimate_run(
     sites = len(sc.compute.sites)
     gateways = len(sc.ntn.gateways)
     nodes = backbone_nodes + points + sites + gateways + len(sc.ntn.haps) + sats
-    flow_rows = 2 * points * services
+    # Steps inside some event window carry up to two rows per point and service.
+    windows = [
+        (e.start_s, tl.duration_s if e.end_s is None or e.preset else e.end_s) for e in sc.events
+    ]
+    busy = sum(min(b, tl.duration_s) - min(a, tl.duration_s) for a, b in windows)
+    event_share = min(1.0, busy / tl.duration_s)
+    flow_rows = math.ceil(points * services * (1.0 + event_share))
+    text_chars = max(
+        [name_chars, *(len(k.name) for k in sc.services), *(len(x.name) for x in sc.compute.sites)]
+    )
     name_bytes = max((len(c.name) for c in sc.ntn.constellations), default=0) + _I4
 
     parts: dict[str, float] = {"baseline": float(baseline_bytes)}
     parts["satellite_positions"] = 2.0 * steps * sats * 3 * _F8
     parts["satellites_table"] = float(steps * sats * (6 * _F8 + name_bytes))
     parts["flows_table"] = float(steps * flow_rows * (15 * _F8 + 2 + 7 * _TEXT))
-    geometry = points * sats * (3 + 2) * _F8 if gateways else 0
+    parts["flows_summary"] = float(steps * flow_rows * 16 * _F8)
+    # Difference vectors (3), their products (3), range and elevation: 8 float64 per pair.
+    geometry = points * sats * 8 * _F8 if gateways else 0
     paths = sites * nodes * (_F8 + _I4)
-    parts["step_working_set"] = float(geometry + paths)
+    build = flow_rows * (6 * 4 * text_chars + 10 * _F8)
+    parts["step_working_set"] = float(geometry + paths + build)
     if sc.ntn.rtt_pairs and sc.ntn.constellations:
         rtt_t = math.ceil(tl.duration_s / min(sc.ntn.rtt_step_s, tl.step_s))
         # A +Grid route crosses at most half the planes and half a plane each way.
         max_hops = sum(c.planes + c.sats_per_plane for c in sc.ntn.constellations)
         pairs = len(sc.ntn.rtt_pairs)
-        parts["ntn_rtt"] = float(rtt_t * sats * 3 * _F8 + rtt_t * pairs * max_hops * _F8)
+        # Positions at every sample, built twice (ECI then Earth-fixed), and the +Grid laser
+        # links: 4 per satellite, each a vector (3), a range, a grazing height and a weight.
+        isl = rtt_t * sats * 4 * 6 * _F8
+        parts["ntn_rtt"] = float(2 * rtt_t * sats * 3 * _F8 + isl + rtt_t * pairs * max_hops * _F8)
     if sats:
         track_t = int(min(_TRACK_WINDOW_S, tl.duration_s) // _TRACK_STEP_S) + 1
         parts["ntn_tracks"] = float(track_t * sats * (3 * _F8 + 5 * _F8 + name_bytes))
@@ -256,6 +280,11 @@ def preflight(sc: Scenario, budget_bytes: float) -> tuple[Twin, RunEstimate]:
     -------
     (Twin, RunEstimate)
     """
+    # Load what the run and its writer load, so the baseline measured below includes them.
+    import duckdb  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from tsunagu.sim.engine import run_twin  # noqa: F401
     from tsunagu.sim.events import EventSchedule
     from tsunagu.sim.twin import Twin
 
@@ -270,6 +299,7 @@ def preflight(sc: Scenario, budget_bytes: float) -> tuple[Twin, RunEstimate]:
         demand_points=int(twin.demand.name.size),
         backbone_nodes=int(twin.backbone.node_name.size),
         baseline_bytes=process_rss_bytes(),
+        name_chars=max(1, int(twin.demand.name.dtype.itemsize) // 4),
     )
     check_memory(est.total_bytes, budget_bytes, f"this run ({est.describe()})", run_fix(est, sc))
     return twin, est
