@@ -16,6 +16,7 @@ of each constellation for the whole run; which ones fail is drawn from the case'
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -314,10 +315,66 @@ def run_sweep(
             done += 1
             tick()
         return SweepResult(_table(rows), "local", 1, time.perf_counter() - t0)
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_init)
+    try:
         futs: list[Future[dict[str, Any]]] = [pool.submit(run_case, c) for c in cases]
         for f in as_completed(futs):
             rows.append(f.result())
             done += 1
             tick()
+    except BaseException:
+        # Ctrl-C, a failed case or the caller's error: stop every worker now, not after the
+        # queued cases ran.
+        _kill_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return SweepResult(_table(rows), "local", n_workers, time.perf_counter() - t0)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_init() -> None:
+    """Make a pool worker die with its parent and leave Ctrl-C to the parent.
+
+    On Linux the kernel sends SIGKILL to the worker when the parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread polls the parent's pid. SIGINT is ignored
+    so that Ctrl-C in a terminal (sent to the whole process group) stops the sweep once, in the
+    parent, which then kills the workers.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent_pid = os.getppid()  # the sweep (fork) or the fork server, which dies with it
+    armed = False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="tsunagu-parent-watch").start()
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop running work; its worker processes are kept in
+    # the private ``_processes`` mapping (CPython 3.8+), read defensively.
+    procs = dict(getattr(pool, "_processes", None) or {})
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs.values():
+        with contextlib.suppress(Exception):
+            proc.kill()
+    for proc in procs.values():
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
