@@ -165,3 +165,131 @@ def test_all_pairs_workers_give_identical_results() -> None:
     np.testing.assert_array_equal(one, two)
     with pytest.raises(ModelRangeError, match="workers"):
         routing.all_pairs_rtt_s(sats, pairs, ground.ecef_m, workers=0)
+
+
+# ------------------------------------------------------------------ ground-link geometry, pinned
+
+_A, _F = 6378137.0, 1 / 298.257223563  # WGS84, written out here (not imported) on purpose
+
+
+def _enu_frame(lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geodetic station position and its east/north/up unit vectors, from closed forms."""
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    e2 = _F * (2 - _F)
+    n = _A / np.sqrt(1 - e2 * np.sin(la) ** 2)
+    pos = np.array(
+        [n * np.cos(la) * np.cos(lo), n * np.cos(la) * np.sin(lo), n * (1 - e2) * np.sin(la)]
+    )
+    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
+    north = np.array([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)])
+    up = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    return pos, east, north, up  # type: ignore[return-value]
+
+
+def _one_sat_per_step(
+    lat: float, lon: float, el_deg: np.ndarray, az_deg: np.ndarray, d_m: np.ndarray
+) -> np.ndarray:
+    pos, east, north, up = _enu_frame(lat, lon)  # type: ignore[misc]
+    el, az = np.radians(el_deg), np.radians(az_deg)
+    look = (
+        np.cos(el)[:, None] * (np.cos(az)[:, None] * north + np.sin(az)[:, None] * east)
+        + np.sin(el)[:, None] * up
+    )
+    return (pos + d_m[:, None] * look)[:, None, :]  # (T, 1, 3): one candidate satellite per step
+
+
+def _seen(
+    sats: np.ndarray, lat: float, lon: float, **rule: object
+) -> tuple[np.ndarray, np.ndarray]:
+    g = routing.ground_points(["A", "B"], [lat, lat], [lon, lon])
+    t = np.arange(sats.shape[0], dtype=float)
+    rs = routing.route_series(sats, t, np.zeros((0, 2)), g, [("A", "B")], **rule)  # type: ignore[arg-type]
+    return np.isfinite(rs.length_m[:, 0]), rs.length_m[:, 0]
+
+
+@pytest.mark.parametrize("lat", [45.0, -60.0, 0.0])
+def test_elevation_mask_flips_at_the_geodetic_elevation(lat: float) -> None:
+    # Just below and just above a 25° mask, looking north, south, east and west. At 45° the
+    # geocentric vertical is 0.19° off the geodetic one, so a mask measured from the wrong
+    # vertical (or from the ellipsoid's centre) flips some of these 0.02°-margin cases.
+    az = np.repeat([0.0, 90.0, 180.0, 270.0], 2)
+    el = np.tile([24.98, 25.02], 4)
+    d = np.full(az.size, 1_200e3)
+    seen, length = _seen(_one_sat_per_step(lat, 30.0, el, az, d), lat, 30.0, min_elevation_deg=25.0)
+    assert seen.tolist() == [False, True] * 4
+    # The link's weight is the slant range: up and down to the one satellite.
+    np.testing.assert_allclose(length[seen], 2 * d[seen], rtol=1e-12)
+
+
+def test_max_range_rule_ignores_the_mask_but_not_the_horizon() -> None:
+    el = np.array([10.0, 10.0, 60.0, 60.0, 89.0, -0.5])
+    d = np.array([1259.9e3, 1260.1e3, 1259.9e3, 1260.1e3, 700e3, 500e3])
+    sats = _one_sat_per_step(35.0, 139.0, el, np.zeros(el.size), d)
+    seen, length = _seen(
+        sats, 35.0, 139.0, min_elevation_deg=45.0, gsl_rule="max_range", max_gsl_range_m=1260e3
+    )
+    assert seen.tolist() == [True, False, True, False, True, False]
+    np.testing.assert_allclose(length[seen], 2 * d[seen], rtol=1e-12)
+    # The elevation rule on the same satellites: only the mask decides.
+    seen_el, _ = _seen(sats, 35.0, 139.0, min_elevation_deg=45.0)
+    assert seen_el.tolist() == [False, False, True, True, True, False]
+
+
+def test_hypatia_range_convention_and_per_satellite_ranges() -> None:
+    # Hypatia: sqrt((h/tan e)^2 + h^2) = h/sin e; Kuiper-630 at 30°: 1,260 km; Starlink 550/25°.
+    assert float(routing.hypatia_max_gsl_range_m(630e3, 30.0)) == pytest.approx(1_260e3, rel=1e-12)
+    assert float(routing.hypatia_max_gsl_range_m(550e3, 25.0)) == pytest.approx(
+        550e3 / np.sin(np.radians(25.0)), rel=1e-12
+    )
+    with pytest.raises(ModelRangeError, match="min_elevation_deg in"):
+        routing.hypatia_max_gsl_range_m(630e3, 0.0)
+    # Two satellites per step, each with its own longest link.
+    sats = _one_sat_per_step(
+        0.0, 0.0, np.array([50.0, 50.0]), np.zeros(2), np.array([900e3, 900e3])
+    )
+    both = np.concatenate([sats[:1], sats[1:]], axis=1)  # (1, 2, 3)
+    g = routing.ground_points(["A", "B"], [0.0, 0.0], [0.0, 0.0])
+    for ranges, reach in (([1e6, 8e5], True), ([8e5, 8e5], False)):
+        rs = routing.route_series(
+            both,
+            [0.0],
+            np.zeros((0, 2)),
+            g,
+            [("A", "B")],
+            gsl_rule="max_range",
+            max_gsl_range_m=ranges,
+        )
+        assert bool(np.isfinite(rs.length_m[0, 0])) is reach
+    with pytest.raises(ModelRangeError, match="needs max_gsl_range_m"):
+        routing.route_series(both, [0.0], np.zeros((0, 2)), g, [("A", "B")], gsl_rule="max_range")
+    with pytest.raises(ModelRangeError, match="3 values for 2 satellites"):
+        routing.route_series(
+            both,
+            [0.0],
+            np.zeros((0, 2)),
+            g,
+            [("A", "B")],
+            gsl_rule="max_range",
+            max_gsl_range_m=[1e6, 1e6, 1e6],
+        )
+    with pytest.raises(ModelRangeError, match="gsl_rule must be one of"):
+        routing.route_series(both, [0.0], np.zeros((0, 2)), g, [("A", "B")], gsl_rule="cone")  # type: ignore[arg-type]
+
+
+def test_a_pair_that_never_has_a_path_is_a_result_not_a_crash() -> None:
+    # Regression: route_series raised IndexError when no step had a path for any pair.
+    g = routing.ground_points(["A", "B"], [0.0, -60.0], [0.0, 0.0])
+    sats = _ring(np.array([180.0]))[None].repeat(3, axis=0)  # one satellite, far side
+    rs = routing.route_series(sats, [0.0, 1.0, 2.0], np.zeros((0, 2)), g, [("A", "B")])
+    assert np.isinf(rs.rtt_s).all()
+    assert rs.hops[:, 0].tolist() == [-1, -1, -1]
+    assert rs.path_changes.tolist() == [0]
+    assert rs.handovers.tolist() == [0]
+    np.testing.assert_array_equal(rs.outages[0], [[0.0, 3.0]])
+
+
+@pytest.mark.parametrize("place", ["", "   "])
+def test_empty_place_name_is_refused(place: str) -> None:
+    # Regression: an empty name matched a GeoNames alternate name and resolved to Shanghai.
+    with pytest.raises(DataError, match="empty place name"):
+        routing.resolve_places(["Tokyo", place])

