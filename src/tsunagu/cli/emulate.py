@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tsunagu.cli._common import console, fail, fmt_value, print_json
+from tsunagu.cli._common import console, err, fail, fmt_value, print_json
 from tsunagu.errors import TsunaguError
 
 __all__ = ["emulate", "split_commands"]
@@ -114,21 +114,26 @@ def emulate(
     except TsunaguError as exc:
         fail(exc)
         return
+    except KeyboardInterrupt:
+        err.print("interrupted: the emulation's namespaces and processes were removed")
+        raise typer.Exit(code=130) from None
     steps = result.steps.to_pylist()
     if as_json:
         print_json({"flow": result.flow, "meta": result.meta, "steps": steps})
         return
     t = Table(title=f"tsunagu emulate · {result.flow} · speed {speed:g}")
-    for col in ("twin time (s)", "twin RTT (ms)", "measured p50 (ms)", "error (ms)", "goodput"):
+    cols = ("twin time (s)", "twin RTT (ms)", "probe predicted (ms)", "measured p50 (ms)")
+    for col in (*cols, "error (ms)", "goodput"):
         t.add_column(col, justify="right")
     for row in steps:
-        err = row["rtt_p50_ms"] - row["predicted_rtt_ms"]
+        diff = row["rtt_p50_ms"] - row["predicted_rtt_ms"]
         gp = row["goodput_bps"]
         t.add_row(
             f"{row['time_s']:g}",
             fmt_value("{:.2f}", row["twin_rtt_ms"]),
+            fmt_value("{:.2f}", row["predicted_rtt_ms"]),
             fmt_value("{:.2f}", row["rtt_p50_ms"]),
-            fmt_value("{:+.2f}", err),
+            fmt_value("{:+.2f}", diff),
             "" if gp is None or math.isnan(gp) else f"{gp / 1e6:.2f} Mb/s",
         )
     console.print(t)

@@ -266,7 +266,7 @@ class Emulation:
         wall_end = (sch.end_s - sch.time_s[0]) / self.speed
         bounds = np.append(rel, wall_end)
         windows_rel = [(a + (b - a) / 2.0, b - 0.1) for a, b in itertools.pairwise(bounds)]
-        windows_rel = [(a, b) for a, b in windows_rel if b - a >= 0.9]
+        windows_rel = [(a, b) for a, b in windows_rel if b - a >= 0.9] if throughput else []
         echo = self._probe("dst", "echo", _ECHO_PORT)
         sink = self._probe("dst", "sink", _SINK_PORT) if throughput and windows_rel else None
         _ready(echo, sink)  # the servers are bound before the clients start

@@ -40,7 +40,11 @@ def emulation_figure(run_dir: Path) -> Any | None:
     loaded = rtt["loaded"].astype(bool)
     fig = go.Figure()
     # The twin's RTT holds over each step: a step line to the end of the replay.
-    t_end = float(np.max(rtt["time_s"])) if rtt["time_s"].size else float(steps["time_s"][-1])
+    meta_path = Path(run_dir) / "emulation.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    t_end = float(
+        meta.get("end_s") or (np.max(rtt["time_s"]) if rtt["time_s"].size else steps["time_s"][-1])
+    )
     fig.add_trace(
         go.Scatter(
             x=np.append(steps["time_s"], t_end),
@@ -70,9 +74,10 @@ def emulation_figure(run_dir: Path) -> Any | None:
                 visible="legendonly",
             )
         )
+    mid = (steps["time_s"] + np.append(steps["time_s"][1:], t_end)) / 2.0
     fig.add_trace(
         go.Scatter(
-            x=steps["time_s"],
+            x=mid,
             y=steps["rtt_p50_ms"],
             mode="markers",
             marker={"symbol": "diamond", "size": 8},
