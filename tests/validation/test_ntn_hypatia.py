@@ -20,15 +20,20 @@ What is compared, through the public CLI with Hypatia's files and rule
 
 Tolerance and residual
 ----------------------
-1 µs of RTT is 150 m of one-way path over paths of 5,000–9,000 km (2·10⁻⁵ relative).
-Measured: 0.49, 0.43 and 0.52 µs. The residual is geometry, not routing: Hypatia's
-distances come from pyephem, which places the ground station on its own Earth figure
-(libastro's radius and flattening, not WGS84's), runs its own SGP4 port and rotates to the
-Earth with its own sidereal-time formula and no UT1 − UTC; tsunagu uses the ``sgp4`` package
-(Vallado's code), GMST-1982 and WGS84 geodetic → ECEF. Tens of metres per link of such
-differences add up to the ~75 m of path the largest residual represents. The two change
-times that differ by one step (3.2 vs 3.3 s, 165.1 vs 165.2 s) are the same residual seen
-at a near-tie between two paths.
+1 µs of RTT is 150 m of one-way path over paths of 4,400–9,000 km (2·10⁻⁵ relative).
+Measured: 0.49, 0.43 and 0.52 µs. The residual is geometry, not routing. Hypatia measures
+every link with pyephem: a ground link as ``sat.range`` from an observer placed on
+libastro's own Earth figure at pyephem's sidereal time (no UT1 − UTC), an ISL by the law of
+cosines from an observer at 0°N 0°E, both on pyephem's own SGP4 port; tsunagu uses the
+``sgp4`` package (Vallado's code), GMST-1982 and WGS84 geodetic → ECEF. Measured link by link
+on the Manila → Dalian paths at t = 0, 10 and 80 s (pyephem 4.2.1 in a separate
+environment, not a tsunagu dependency): ISLs differ by 1.4–7.7 m, ground links by 8–31 m;
+four to nine such links add up to the ≤ 78 m of path the largest residual represents. The
+two change times that differ by one step (3.2 vs 3.3 s, 165.1 vs 165.2 s) are the same
+residual seen at a near-tie between two paths.
+
+Breaking the model on purpose: the range rule 1 % long or short (1,272.6 or 1,247.4 km)
+changes the path-change counts (7 vs 5, 6 vs 7, 4 vs 5 ...) and the test fails.
 """
 
 from __future__ import annotations
