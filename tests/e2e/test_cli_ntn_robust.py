@@ -178,3 +178,38 @@ def test_hypatia_header_gives_grid_isls_and_station_names() -> None:
     )
     assert code == 2
     assert "several ground station(s) match 'an'" in text
+
+
+def test_preset_epoch_and_phasing_options() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "ntn",
+            "rtt",
+            "--constellation",
+            "kuiper-630",
+            "--phasing",
+            "hypatia",
+            "--epoch",
+            "2000-01-01T00:00:00Z",
+            "--from",
+            "Tokyo",
+            "--to",
+            "Naha",
+            "--duration",
+            "0",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["start_utc"].startswith("2000-01-01T00:00:00")
+    code, out = _rtt(
+        "--constellation", "kuiper-630", "--phasing", "half", "--from", "Tokyo", "--to", "Naha"
+    )
+    assert code == 2
+    assert "'hypatia'" in out
+    code, out = _rtt(
+        "--constellation", "kuiper-630", "--epoch", "soon", "--from", "Tokyo", "--to", "Naha"
+    )
+    assert code == 2
+    assert "--epoch 'soon' is not ISO 8601" in out

@@ -225,3 +225,32 @@ def test_haps_coverage() -> None:
     # Per-platform radii.
     idx, _ = geometry.haps_coverage(users, haps, np.array([400e3, 10e3]))
     assert idx.tolist() == [0, 0]
+
+
+def test_hypatia_phase_mode_matches_hypatias_kuiper_file() -> None:
+    # Hypatia's Kuiper-630 file (tests/data/hypatia, written by its own generator): RAAN
+    # 360°·k/34, mean anomaly 360°·j/34 plus half a slot on odd planes, 51.9°.
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from tsunagu.ntn import tle
+    from tsunagu.ntn.constellations import Shell, shell_elements
+
+    ref = tle.read_elements(
+        Path(__file__).resolve().parents[1] / "data" / "hypatia" / "kuiper_630_tles.txt"
+    )
+    shell = Shell("k", 34, 34, 0, 630e3, 51.9, phase_mode="hypatia")
+    ours = shell_elements((shell,), datetime(2000, 1, 1, tzinfo=UTC))
+    for attr in ("mo", "nodeo", "inclo"):
+        a = np.array([getattr(s, attr) for s in ours.satrecs])
+        b = np.array([getattr(s, attr) for s in ref.satrecs])
+        d = np.angle(np.exp(1j * (a - b)))  # wrap to ±π
+        assert np.max(np.abs(d)) < np.radians(1e-4), attr  # the file prints 4 decimals
+    assert np.array_equal(ours.epoch_jd, ref.epoch_jd)
+    # Walker f = 1 shifts plane 1 by 360°/1156, not by half a slot (5.29°).
+    walker = shell_elements((Shell("k", 34, 34, 1, 630e3, 51.9),), datetime(2000, 1, 1, tzinfo=UTC))
+    assert abs(walker.satrecs[34].mo - ref.satrecs[34].mo) > np.radians(4.0)
+    with pytest.raises(ModelRangeError, match="takes no Walker phasing"):
+        Shell("k", 34, 34, 1, 630e3, 51.9, phase_mode="hypatia")
+    with pytest.raises(ModelRangeError, match="phase_mode must be"):
+        Shell("k", 34, 34, 0, 630e3, 51.9, phase_mode="random")  # type: ignore[arg-type]

@@ -356,11 +356,12 @@ def rtt(
         "--epoch",
         help="Element epoch of a preset's Walker shells (UTC, ISO 8601).",
     ),
-    phasing: int | None = typer.Option(
+    phasing: str | None = typer.Option(
         None,
         "--phasing",
-        help="Walker phasing factor f for every shell of a preset (0..planes-1); default the "
-        "preset's (f = 39 for starlink-550, f = 1 otherwise).",
+        help="Phasing of every shell of a preset: a Walker factor f (0..planes-1), or 'hypatia' "
+        "(odd planes shifted by half a slot); default the preset's (f = 39 for starlink-550, "
+        "f = 1 otherwise).",
     ),
     gsl_rule: str = typer.Option(
         "elevation",
@@ -414,8 +415,6 @@ def rtt(
         return when if when.tzinfo else when.replace(tzinfo=UTC)
 
     try:
-        import dataclasses
-
         from tsunagu.ntn import constellations, isl, orbits, routing, tle
         from tsunagu.ntn.ground_stations import read_ground_stations
 
@@ -459,7 +458,7 @@ def rtt(
         else:
             shells = constellations.preset(constellation)
             if phasing is not None:
-                shells = tuple(dataclasses.replace(s, phasing=phasing) for s in shells)
+                shells = tuple(_rephase(s, phasing) for s in shells)
             when = _utc(epoch, "--epoch")
             elements = constellations.shell_elements(shells, when)
             kind = "grid" if isl_kind == "auto" else isl_kind
@@ -594,3 +593,21 @@ def _rule_text(rule: str, gsl_max_m: Any, min_elevation_deg: float) -> str:
 
         return f"ground links ≤ {float(np.max(gsl_max_m)) / 1e3:.1f} km"
     return f"elevation ≥ {min_elevation_deg:g}°"
+
+
+def _rephase(shell: Any, phasing: str) -> Any:
+    """The shell with ``--phasing`` applied: a Walker factor, or Hypatia's half-slot shift."""
+    import dataclasses
+
+    from tsunagu.errors import ModelRangeError
+
+    text = phasing.strip().lower()
+    if text == "hypatia":
+        return dataclasses.replace(shell, phasing=0, phase_mode="hypatia")
+    try:
+        f = int(text)
+    except ValueError:
+        raise ModelRangeError(
+            f"--phasing {phasing!r}: pass a Walker factor 0..planes-1 or 'hypatia'."
+        ) from None
+    return dataclasses.replace(shell, phasing=f, phase_mode="walker")

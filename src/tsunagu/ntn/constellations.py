@@ -15,9 +15,16 @@ satellites per plane, altitudes and inclinations are the filed figures listed in
 
 **Assumptions** (not in the filings): the Walker phasing factor ``f`` (operators do not publish
 it; we use ``f = 1`` except Starlink shell 1, where ``f = 39`` matches tsunagu's built-in
-scenario), the RAAN of the first plane (0°), and the node spread: 360° ("delta") for inclined
+scenario; ``Shell.phase_mode = "hypatia"`` gives Hypatia's half-slot shift of odd planes
+instead), the RAAN of the first plane (0°), and the node spread: 360° ("delta") for inclined
 shells, 180° ("star") for the near-polar OneWeb and Telesat polar shells and the Starlink polar
 shells, whose planes would otherwise overlap in counter-rotating pairs.
+
+**Epoch**: a preset has no epoch of its own; :func:`shell_elements` takes it as an argument
+(``tsunagu ntn rtt --epoch``, default 2026-01-01T00:00Z; Hypatia's files use 2000-01-01T00:00).
+At the epoch the first plane's node lies at RAAN 0° in TEME and its first satellite at the
+ascending node. The preset's mean motion is the two-body one of ``WGS84_A_M + altitude``
+(Kuiper-630: 14.798 rev/day), not a filed figure (Hypatia uses 14.80 rev/day for that shell).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from tsunagu.errors import ModelRangeError
 from tsunagu.ntn import orbits
 from tsunagu.ntn.isl import PLUS_GRID, grid_isl_pairs
-from tsunagu.ntn.orbits import WalkerPattern
+from tsunagu.ntn.orbits import PhaseMode, WalkerPattern
 from tsunagu.ntn.tle import ElementSet
 
 __all__ = [
@@ -64,6 +71,7 @@ class Shell:
     inclination_deg: float
     pattern: WalkerPattern = "delta"
     raan0_deg: float = 0.0
+    phase_mode: PhaseMode = "walker"
 
     def __post_init__(self) -> None:
         # The orbit module owns the checks; call it on an empty time axis.
@@ -76,6 +84,7 @@ class Shell:
             np.zeros(0),
             self.pattern,
             self.raan0_deg,
+            phase_mode=self.phase_mode,
         )
 
     @property
@@ -157,6 +166,7 @@ def shell_elements(shells: tuple[Shell, ...], epoch_utc: datetime) -> ElementSet
             sh.raan0_deg,
             first_satnum=first,
             name=sh.name,
+            phase_mode=sh.phase_mode,
         )
         first += sh.size
         out = es if out is None else out + es
@@ -184,6 +194,7 @@ def shell_positions_ecef_m(
             s.pattern,
             s.raan0_deg,
             epoch_gmst_rad,
+            phase_mode=s.phase_mode,
         )
         for s in shells
     ]

@@ -16,6 +16,10 @@ Walker notation ``i: t/p/f`` (Walker, J. Br. Interplanet. Soc. 37, 1984): ``t`` 
 ``raan0 + k·ΔΩ`` with ``ΔΩ = 360°/p`` (delta) or ``180°/p`` (star); satellite ``j`` of plane
 ``k`` starts at argument of latitude ``360°·j/s + 360°·f·k/t`` (``s = t/p``).
 
+``phase_mode="hypatia"`` replaces the Walker phasing by Hypatia's (satgenpy's
+``generate_tles_from_scratch``, "phase diff"): odd planes shifted by half a slot,
+``360°·j/s + (k mod 2)·180°/s``, even planes not shifted; ``f`` must then be 0.
+
 SGP4 path (TLE/OMM and Walker shells as mean elements)
 ------------------------------------------------------
 * :func:`walker_elements` writes a Walker shell as SGP4 mean elements (circular, mean motion of
@@ -51,6 +55,7 @@ from tsunagu.ntn.tle import ElementSet
 
 __all__ = [
     "MIN_ALTITUDE_M",
+    "PhaseMode",
     "WalkerPattern",
     "gmst82_rad",
     "iter_sgp4_positions_ecef_m",
@@ -65,6 +70,8 @@ __all__ = [
 ]
 
 WalkerPattern = Literal["delta", "star"]
+#: In-plane phasing between planes: Walker's ``f`` or Hypatia's half-slot shift of odd planes.
+PhaseMode = Literal["walker", "hypatia"]
 
 #: Lowest altitude accepted: below about 160 km an orbit decays within a few revolutions.
 MIN_ALTITUDE_M: Final = 160_000.0
@@ -112,6 +119,7 @@ def _walker_elements(
     inclination_deg: float,
     pattern: WalkerPattern,
     raan0_deg: float,
+    phase_mode: PhaseMode = "walker",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float, float]:
     """Validate and return (raan_rad (N,), u0_rad (N,), a_m, n_rad_per_s, inc_rad)."""
     model = "Walker constellation (circular two-body)"
@@ -142,7 +150,19 @@ def _walker_elements(
     k = np.repeat(np.arange(planes, dtype=np.float64), sats_per_plane)
     j = np.tile(np.arange(sats_per_plane, dtype=np.float64), planes)
     raan = np.deg2rad(raan0_deg + spread_deg * k / planes)
-    u0 = np.deg2rad(360.0 * j / sats_per_plane + 360.0 * phasing * k / total)
+    if phase_mode == "walker":
+        u0 = np.deg2rad(360.0 * j / sats_per_plane + 360.0 * phasing * k / total)
+    elif phase_mode == "hypatia":
+        if phasing != 0:
+            raise ModelRangeError(
+                f"{model}: phase_mode 'hypatia' shifts odd planes by half a slot and takes no "
+                f"Walker phasing; pass phasing 0 (got {phasing})."
+            )
+        u0 = np.deg2rad(360.0 * j / sats_per_plane + (k % 2) * 180.0 / sats_per_plane)
+    else:
+        raise ModelRangeError(
+            f"{model}: phase_mode must be 'walker' or 'hypatia'; got {phase_mode!r}."
+        )
     a = float(WGS84_A_M + h)
     n = float(np.sqrt(EARTH_MU_M3_PER_S2 / a**3))
     return raan, u0, a, n, float(np.deg2rad(inclination_deg))
@@ -157,13 +177,15 @@ def walker_positions_eci_m(
     time_s: ArrayLike,
     pattern: WalkerPattern = "delta",
     raan0_deg: float = 0.0,
+    *,
+    phase_mode: PhaseMode = "walker",
 ) -> NDArray[np.float64]:
     """Inertial positions of a Walker constellation, shape (T, N, 3), metres.
 
     Same model and arguments as :func:`walker_positions_ecef_m`, without the Earth rotation.
     """
     raan, u0, a, n, inc = _walker_elements(
-        planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg
+        planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg, phase_mode
     )
     t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
     if t.ndim != 1 or not np.all(np.isfinite(t)):
@@ -191,6 +213,8 @@ def walker_positions_ecef_m(
     pattern: WalkerPattern = "delta",
     raan0_deg: float = 0.0,
     epoch_gmst_rad: float = 0.0,
+    *,
+    phase_mode: PhaseMode = "walker",
 ) -> NDArray[np.float64]:
     """Earth-fixed positions of a Walker constellation, shape (T, N, 3), metres.
 
@@ -218,6 +242,8 @@ def walker_positions_ecef_m(
         Right ascension of the first plane at epoch.
     epoch_gmst_rad : float
         Greenwich sidereal angle at ``time_s = 0``.
+    phase_mode : {"walker", "hypatia"}
+        Walker phasing ``f`` or Hypatia's half-slot shift of odd planes (module docstring).
 
     Returns
     -------
@@ -236,7 +262,15 @@ def walker_positions_ecef_m(
     (2, 1584, 3)
     """
     eci = walker_positions_eci_m(
-        planes, sats_per_plane, phasing, altitude_m, inclination_deg, time_s, pattern, raan0_deg
+        planes,
+        sats_per_plane,
+        phasing,
+        altitude_m,
+        inclination_deg,
+        time_s,
+        pattern,
+        raan0_deg,
+        phase_mode=phase_mode,
     )
     t = np.atleast_1d(np.asarray(time_s, dtype=np.float64))
     theta = epoch_gmst_rad + EARTH_ROTATION_RAD_PER_S * t
@@ -433,6 +467,8 @@ def walker_elements(
     raan0_deg: float = 0.0,
     first_satnum: int = 1,
     name: str = "walker",
+    *,
+    phase_mode: PhaseMode = "walker",
 ) -> ElementSet:
     """A Walker shell as SGP4 mean elements at ``epoch_utc``.
 
@@ -445,7 +481,7 @@ def walker_elements(
 
     Parameters
     ----------
-    planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg
+    planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg, phase_mode
         As in :func:`walker_positions_ecef_m` (same checks and errors).
     epoch_utc : datetime
         Element epoch (UTC).
@@ -459,7 +495,7 @@ def walker_elements(
     ElementSet
     """
     raan, u0, _, n_rad_s, inc = _walker_elements(
-        planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg
+        planes, sats_per_plane, phasing, altitude_m, inclination_deg, pattern, raan0_deg, phase_mode
     )
     jd, fr = julian_date(epoch_utc)
     epoch_days = (jd - _JD_1949_12_31) + fr
