@@ -254,3 +254,45 @@ def test_hypatia_phase_mode_matches_hypatias_kuiper_file() -> None:
         Shell("k", 34, 34, 1, 630e3, 51.9, phase_mode="hypatia")
     with pytest.raises(ModelRangeError, match="phase_mode must be"):
         Shell("k", 34, 34, 0, 630e3, 51.9, phase_mode="random")  # type: ignore[arg-type]
+
+
+def _enu_look(
+    lat_deg: float, lon_deg: float, el_deg: float, az_deg: float, d_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ground point and a target at (elevation, azimuth, range), geodetic frame written out."""
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    up = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
+    north = np.cross(up, east)
+    el, az = np.radians(el_deg), np.radians(az_deg)
+    look = np.cos(el) * (np.cos(az) * north + np.sin(az) * east) + np.sin(el) * up
+    g = _ground(lat_deg, lon_deg)
+    return g, g + d_m * look
+
+
+@pytest.mark.parametrize("lat", [45.0, -35.0, 70.0])
+def test_elevation_against_the_geodetic_frame_off_the_equator(lat: float) -> None:
+    # The geodetic normal at 45° is 0.19° off the geocentric direction; elevations built in
+    # the geodetic east-north-up frame must come back exactly, in every azimuth.
+    for az in (0.0, 90.0, 180.0, 270.0):
+        for el_deg in (5.0, 25.0, 60.0):
+            g, sat = _enu_look(lat, 20.0, el_deg, az, 1_500e3)
+            el, rng = geometry.elevation_and_range(g, sat[None, :])
+            assert float(el[0, 0]) == pytest.approx(el_deg, abs=1e-7)
+            assert float(rng[0, 0]) == pytest.approx(1_500e3, rel=1e-12)
+
+
+def test_bent_pipe_masks_flip_at_the_geodetic_elevation() -> None:
+    # User at 45° N looking south at its mask ± 0.02°, gateway beside it looking at its own.
+    for du, dg, want in ((0.02, 0.02, 0), (-0.02, 0.02, -1), (0.02, -0.02, -1)):
+        user, sat = _enu_look(45.0, 10.0, 25.0 + du, 180.0, 1_200e3)
+        # The gateway sees the same satellite at 10° + dg: place it along the reverse ray.
+        gw_lat, gw_lon = 30.0, 10.0
+        gw = _ground(gw_lat, gw_lon)
+        el_now, _ = geometry.elevation_and_range(gw, sat[None, :])
+        min_gw = float(el_now[0, 0]) - dg
+        sat_i, gw_i, _ = geometry.best_bent_pipe(
+            user[None, :], gw[None, :], sat[None, :], 25.0, min_gw
+        )
+        assert int(sat_i[0]) == want, (du, dg)
+        assert int(gw_i[0]) == want, (du, dg)

@@ -293,3 +293,26 @@ def test_empty_place_name_is_refused(place: str) -> None:
     # Regression: an empty name matched a GeoNames alternate name and resolved to Shanghai.
     with pytest.raises(DataError, match="empty place name"):
         routing.resolve_places(["Tokyo", place])
+
+
+def test_all_pairs_applies_the_range_rule_like_route_series() -> None:
+    ground = _cities()
+    sats = orbits.walker_positions_ecef_m(12, 10, 1, 630e3, 53.0, [0.0, 300.0])
+    pairs = isl.grid_isl_pairs(12, 10)
+    rule = {
+        "gsl_rule": "max_range",
+        "max_gsl_range_m": routing.hypatia_max_gsl_range_m(630e3, 30.0),
+    }
+    full = routing.all_pairs_rtt_s(sats, pairs, ground.ecef_m, **rule)  # type: ignore[arg-type]
+    rs = routing.route_series(
+        sats, [0.0, 300.0], pairs, ground, [("c0", "c5"), ("c3", "c7")], **rule
+    )  # type: ignore[arg-type]
+    np.testing.assert_allclose(rs.rtt_s[:, 0], full[:, 0, 5], rtol=1e-12)
+    np.testing.assert_allclose(rs.rtt_s[:, 1], full[:, 3, 7], rtol=1e-12)
+    # The range rule is not the 30° mask: some pair's reachability or RTT differs.
+    masked = routing.all_pairs_rtt_s(sats, pairs, ground.ecef_m, 30.0)
+    assert (
+        not np.array_equal(np.isfinite(full), np.isfinite(masked))
+        or np.nanmax(np.abs(np.where(np.isfinite(full) & np.isfinite(masked), full - masked, 0.0)))
+        > 1e-6
+    )
