@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/japan-2030
 
-.PHONY: run test lint bench clean chromium service-deps emulate-deps
+.PHONY: run test lint bench clean chromium service-deps emulate-deps fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,7 @@ bench: $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+
+# The fuzzing harness at ten times its CI size (>= 10,000 cases); counts per category at the end.
+fuzz: $(VENV)/.test
+	TSUNAGU_FUZZ_SCALE=10 $(BIN)/python -m pytest tests/fuzz -n 2 -q -p no:cacheprovider

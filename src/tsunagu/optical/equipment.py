@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tsunagu.errors import DataError
 
@@ -409,23 +410,23 @@ def _amp_base(
         coef = raw.get("nf_coef")
         if not isinstance(coef, list) or len(coef) == 0:
             raise DataError(f"{where}: openroadm needs field 'nf_coef' (polynomial coefficients)")
-        kw["nf_coef"] = tuple(float(c) for c in coef)
+        kw["nf_coef"] = tuple(_num({"nf_coef": c}, "nf_coef", where) for c in coef)
     elif model == "advanced_model":
         fname = raw.get("advanced_config_from_json")
         if not isinstance(fname, str):
             raise DataError(f"{where}: advanced_model needs field 'advanced_config_from_json'")
         path = (base_dir / fname) if base_dir is not None else Path(fname)
         try:
-            cfg = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            cfg = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise DataError(
                 f"{where}: cannot read its advanced_config_from_json file {str(path)!r} ({exc}); "
                 "place it next to the equipment file"
             ) from None
-        coeff = cfg.get("nf_fit_coeff")
+        coeff = cfg.get("nf_fit_coeff") if isinstance(cfg, dict) else None
         if not isinstance(coeff, list) or not coeff:
             raise DataError(f"{where}: {path.name} has no 'nf_fit_coeff' list")
-        kw["nf_fit_coeff"] = tuple(float(c) for c in coeff)
+        kw["nf_fit_coeff"] = tuple(_num({"nf_fit_coeff": c}, "nf_fit_coeff", where) for c in coeff)
         kw["f_min_hz"] = _num(cfg, "f_min", where, _AMP_F_MIN_HZ)
         kw["f_max_hz"] = _num(cfg, "f_max", where, _AMP_F_MAX_HZ)
     if "f_min" in raw:
@@ -530,6 +531,78 @@ def _check_si(si: SpectralInfo, where: str) -> None:
         raise DataError(f"{where}: roll_off ({si.roll_off:g}) must lie in [0, 1); Fix: e.g. 0.15")
 
 
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+Number = int | float
+
+
+class _Restrictions(_Shape):
+    preamp_variety_list: list[str] | None = None
+    booster_variety_list: list[str] | None = None
+
+
+class _EdfaShape(_Shape):
+    type_variety: str | None = None
+    type_def: str | None = None
+    nf_coef: list[Number] | None = None
+    advanced_config_from_json: str | None = None
+
+
+class _RoadmShape(_Shape):
+    type_variety: str | None = None
+    restrictions: _Restrictions | None = None
+
+
+class _ModeShape(_Shape):
+    format: str | None = None
+    other_name: list[str] | None = None
+    penalties: list[dict[str, Any]] | None = None
+
+
+class _Frequency(_Shape):
+    min: Number | None = None
+    max: Number | None = None
+
+
+class _TransceiverShape(_Shape):
+    type_variety: str | None = None
+    frequency: _Frequency | None = None
+    mode: list[_ModeShape] | None = None
+
+
+class _SpanShape(_Shape):
+    delta_power_range_db: list[Number] | None = None
+    length_units: str | None = None
+
+
+class _LibraryShape(_Shape):
+    """The types of the equipment library's fields that tsunagu reads (others are ignored)."""
+
+    Edfa: list[_EdfaShape] | None = None
+    Fiber: list[dict[str, Any]] | None = None
+    RamanFiber: list[dict[str, Any]] | None = None
+    Span: list[_SpanShape] | None = None
+    Roadm: list[_RoadmShape] | None = None
+    SI: list[dict[str, Any]] | None = None
+    Transceiver: list[_TransceiverShape] | None = None
+
+
+def _check_shape(data: Mapping[str, Any], name: str) -> None:
+    try:
+        _LibraryShape.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        given = first.get("input")
+        shown = type(given).__name__ if isinstance(given, dict | list) else repr(given)[:60]
+        raise DataError(
+            f"{name}: field {loc!r}: {first['msg'].lower()}, got {shown}; "
+            "Fix: write the field as GNPy's equipment library format has it"
+        ) from None
+
+
 def load_equipment(source: str | Path | Mapping[str, Any]) -> Equipment:
     """Read a GNPy ``eqpt_config.json`` (path or parsed dict) into an :class:`Equipment`.
 
@@ -564,6 +637,7 @@ def load_equipment(source: str | Path | Mapping[str, Any]) -> Equipment:
         name = "<equipment dict>"
     if not isinstance(data, dict):
         raise DataError(f"{name}: the equipment file must be a JSON object")
+    _check_shape(data, name)
 
     unsupported: dict[str, str] = {}
     amps = _load_amplifiers(_section(data, "Edfa", name), base_dir, name, unsupported)

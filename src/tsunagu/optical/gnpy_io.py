@@ -996,7 +996,7 @@ def load_requests(
                 "Fix: give the number of channels of the request's band"
             )
         ero = (r.get("explicit-route-objects") or {}).get("route-object-include-exclude") or []
-        hops = sorted(ero, key=lambda x: x.get("index", 0)) if isinstance(ero, list) else []
+        hops = sorted(ero, key=lambda x: x.get("index") or 0) if isinstance(ero, list) else []
         nodes: list[str] = []
         loose: list[bool] = []
         for h in hops:
