@@ -213,3 +213,19 @@ def test_preset_epoch_and_phasing_options() -> None:
     )
     assert code == 2
     assert "--epoch 'soon' is not ISO 8601" in out
+
+
+@pytest.mark.parametrize("option", ["--epoch", "--start"])
+def test_dates_outside_the_sgp4_span_are_refused(option: str) -> None:
+    code, out = _rtt(
+        "--constellation",
+        "kuiper-630",
+        option,
+        "9999-01-01T00:00:00Z",
+        "--from",
+        "Tokyo",
+        "--to",
+        "Naha",
+    )
+    assert code == 2
+    assert f"{option} '9999-01-01T00:00:00Z' lies outside 1957-01-01" in out

@@ -412,7 +412,15 @@ def rtt(
             raise ModelRangeError(
                 f"{option} {text!r} is not ISO 8601; pass e.g. 2026-01-01T00:00:00Z."
             ) from None
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        from tsunagu.ntn.tle import EPOCH_MAX_UTC, EPOCH_MIN_UTC
+
+        if not EPOCH_MIN_UTC <= when < EPOCH_MAX_UTC:
+            raise ModelRangeError(
+                f"{option} {text!r} lies outside 1957-01-01 .. 2056-12-31, the span SGP4 "
+                "element sets are made for; pass a date within it."
+            )
+        return when
 
     try:
         from tsunagu.ntn import constellations, isl, orbits, routing, tle
