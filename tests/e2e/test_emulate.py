@@ -23,7 +23,14 @@ import yaml
 from typer.testing import CliRunner
 
 from tsunagu.cli import app
-from tsunagu.emulate import Emulation, netem_available, remove_stale, schedule_from_run
+from tsunagu.emulate import (
+    Emulation,
+    Schedule,
+    Segment,
+    netem_available,
+    remove_stale,
+    schedule_from_run,
+)
 from tsunagu.emulate.netns import list_owned
 
 pytestmark = pytest.mark.skipif(
@@ -33,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 
 MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
 #: Wall seconds each twin step of the step-change run is held.
-STEP_WALL_S = 6.0
+STEP_WALL_S = 5.0
 #: Rate configured on the emulated path for the throughput check (the relay's working range).
 RATE_BPS = 20e6
 
@@ -172,6 +179,32 @@ def test_signals_remove_everything_and_a_crash_is_cleaned_by_the_next_start(
     assert left
     assert set(left) <= set(remove_stale())
     assert not [n for n in list_owned() if n.startswith(tags[signal.SIGKILL])]
+
+
+def test_loss_and_outage_steps() -> None:
+    # One segment, 10 % loss each way for 2 s, then an outage (no route in the twin).
+    schedule = Schedule(
+        flow="loss",
+        segments=(Segment("ntn", "ntn"),),
+        time_s=np.array([0.0, 2.0]),
+        delay_s=np.full((2, 1), 0.004),
+        rate_bps=np.full((2, 1), np.inf),
+        loss=np.array([[0.1], [1.0]]),
+        predicted_rtt_ms=np.array([8.0, np.nan]),
+        end_s=4.0,
+    )
+    with Emulation(schedule, seed=7) as emu:
+        result = emu.run()
+    steps = result.steps.to_pandas()
+    sent = steps["rtt_expected"][0]
+    # An echo survives both directions with 0.9²; binomial, 5 standard deviations.
+    mean, sd = sent * 0.81, np.sqrt(sent * 0.81 * 0.19)
+    assert abs(steps["rtt_received"][0] - mean) <= 5 * sd
+    assert steps["rtt_received"][1] == 0
+    assert np.isnan(steps["predicted_rtt_ms"][1])
+    assert abs(steps["rtt_p50_ms"][0] - 8.0) <= 1.0 + 0.05 * 8.0
+    lost = sum(q["lost"] for q in result.meta["relay"])
+    assert lost >= sent - steps["rtt_received"][0]
 
 
 def test_netem_detection_matches_the_kernel() -> None:

@@ -1,8 +1,9 @@
 """Built-in probes, run inside the emulation's namespaces.
 
 * ``echo PORT``: a UDP echo server (destination namespace).
-* ``rtt HOST PORT DURATION INTERVAL SIZE``: sends a timestamped UDP datagram of SIZE bytes every
-  INTERVAL seconds for DURATION seconds from T0 and prints one line per echo, ``send_t rtt_s``
+* ``rtt HOST PORT DURATION INTERVAL SIZE DRAIN``: sends a timestamped UDP datagram of SIZE bytes
+  every INTERVAL seconds for DURATION seconds from T0, waits DRAIN seconds more for the last
+  echoes and prints one line per echo, ``send_t rtt_s``
   (seconds; the monotonic clock is shared by every namespace). A slot missed (the process was
   not scheduled) is skipped, not sent late in a burst.
 * ``sink PORT``: accepts one TCP connection and prints ``t bytes`` (cumulative bytes received)
@@ -19,6 +20,7 @@ Run as ``python -m tsunagu.emulate.probe KIND ARGS``; the controller parses what
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import socket
 import struct
@@ -31,7 +33,15 @@ _HDR = struct.Struct("!Qd")  # sequence number, send time
 _SAMPLE_S = 0.05
 
 
+def _realtime() -> None:
+    """Run at real-time priority where allowed: a timing probe must not wait behind the other
+    processes of a busy machine (it sleeps in select/recv, so it cannot starve them)."""
+    with contextlib.suppress(PermissionError, OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+
+
 def _echo(port: int) -> None:
+    _realtime()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     _say("ready")
@@ -53,7 +63,8 @@ def _go() -> float:
     return float(line[1])
 
 
-def _rtt(host: str, port: int, duration: float, interval: float, size: int) -> None:
+def _rtt(host: str, port: int, duration: float, interval: float, size: int, drain: float) -> None:
+    _realtime()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect((host, port))
     s.setblocking(False)
@@ -71,10 +82,10 @@ def _rtt(host: str, port: int, duration: float, interval: float, size: int) -> N
                 s.send(_HDR.pack(seq, mono()) + pad)
             seq = max(seq + 1, int((mono() - t0) / interval) + 1)
             nxt = t0 + seq * interval
-        # Echoes still in flight after the end get one second to arrive.
-        if now > t_end + 1.0:
+        # Echoes still in flight after the end get ``drain`` seconds to arrive.
+        if now > t_end + drain:
             break
-        wait = max(0.0, min(nxt, t_end + 1.0) - mono())
+        wait = max(0.0, min(nxt, t_end + drain) - mono())
         r, _, _ = select.select([s], [], [], wait)
         if r:
             while True:
@@ -143,7 +154,7 @@ def _main(argv: list[str]) -> None:  # pragma: no cover - run in namespaces by t
     if kind == "echo":
         _echo(int(args[0]))
     elif kind == "rtt":
-        _rtt(args[0], int(args[1]), float(args[2]), float(args[3]), int(args[4]))
+        _rtt(args[0], int(args[1]), float(args[2]), float(args[3]), int(args[4]), float(args[5]))
     elif kind == "sink":
         _sink(int(args[0]))
     elif kind == "bulk":

@@ -265,13 +265,16 @@ class Emulation:
         rel = (sch.time_s - sch.time_s[0]) / self.speed
         wall_end = (sch.end_s - sch.time_s[0]) / self.speed
         bounds = np.append(rel, wall_end)
+        # The last echoes may still be queued: twice the longest delay and the buffers, at most 1 s.
+        longest = float(np.max(np.sum(sch.delay_s, axis=1)))
+        drain = min(1.0, 0.2 + 2.0 * (longest + len(sch.segments) * self.queue_s))
         windows_rel = [(a + (b - a) / 2.0, b - 0.1) for a, b in itertools.pairwise(bounds)]
         windows_rel = [(a, b) for a, b in windows_rel if b - a >= 0.9] if throughput else []
         echo = self._probe("dst", "echo", _ECHO_PORT)
         sink = self._probe("dst", "sink", _SINK_PORT) if throughput and windows_rel else None
         _ready(echo, sink)  # the servers are bound before the clients start
         rtt = self._probe(
-            "src", "rtt", self.dst_addr, _ECHO_PORT, wall_end, rtt_interval_s, probe_bytes
+            "src", "rtt", self.dst_addr, _ECHO_PORT, wall_end, rtt_interval_s, probe_bytes, drain
         )
         bulk = (
             self._probe(
