@@ -25,6 +25,7 @@ from tsunagu.optical.domain import Backbone, nearest_homes
 from tsunagu.optical.multidomain import plan_interdomain_lightpaths
 from tsunagu.optical.power import compare_apn_ip
 from tsunagu.scenario.schema import Scenario
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["DciPlan", "dci_pairs", "plan_dci"]
 
@@ -69,15 +70,15 @@ class DciPlan:
         lat = self.columns["latency_ms"][ok]
         ip_lat = self.columns["ip_latency_ms"][ok]
         return {
-            "dci_lightpaths": float(n),
-            "dci_established": float(ok.sum()),
-            "dci_blocking_share": float(1.0 - ok.mean()) if n else float("nan"),
-            "dci_margin_min_db": float(margin.min()) if margin.size else float("nan"),
-            "dci_margin_mean_db": float(margin.mean()) if margin.size else float("nan"),
-            "dci_power_w": self.apn_power_w,
-            "dci_optical_power_w": self.optical_power_w,
-            "dci_ip_power_w": self.ip_power_w,
-            "dci_latency_saving_mean_ms": float(np.mean(ip_lat - lat)) if lat.size else 0.0,
+            kc.DCI_LIGHTPATHS.name: float(n),
+            kc.DCI_ESTABLISHED.name: float(ok.sum()),
+            kc.DCI_BLOCKING_SHARE.name: float(1.0 - ok.mean()) if n else float("nan"),
+            kc.DCI_MARGIN_MIN_DB.name: float(margin.min()) if margin.size else float("nan"),
+            kc.DCI_MARGIN_MEAN_DB.name: float(margin.mean()) if margin.size else float("nan"),
+            kc.DCI_POWER_W.name: self.apn_power_w,
+            kc.DCI_OPTICAL_POWER_W.name: self.optical_power_w,
+            kc.DCI_IP_POWER_W.name: self.ip_power_w,
+            kc.DCI_LATENCY_SAVING_MEAN_MS.name: float(np.mean(ip_lat - lat)) if lat.size else 0.0,
         }
 
 

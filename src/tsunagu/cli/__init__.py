@@ -12,6 +12,7 @@ from rich.table import Table
 
 from tsunagu.cli._common import BoundaryGroup, console, err, fail, fmt_value, print_json, say
 from tsunagu.errors import TsunaguError
+from tsunagu.sim import catalogue as kc
 
 app = typer.Typer(
     cls=BoundaryGroup,
@@ -22,20 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# (key, label, unit, format)
+# (key, label, unit, format) of the KPIs printed by `tsunagu run`, from the KPI catalogue.
 KPI_ROWS: list[tuple[str, str, str, str]] = [
-    ("latency_p50_ms", "latency p50", "ms", "{:.1f}"),
-    ("latency_p95_ms", "latency p95", "ms", "{:.1f}"),
-    ("sla_share", "requests within SLA", "%", "{:.2%}"),
-    ("served_share", "requests served", "%", "{:.2%}"),
-    ("population_served_share", "population served (mean over steps)", "%", "{:.2%}"),
-    ("requests_total", "requests", "", "{:,.0f}"),
-    ("energy_total_kwh", "energy, total", "kWh", "{:,.0f}"),
-    ("energy_compute_kwh", "energy, compute", "kWh", "{:,.0f}"),
-    ("energy_ran_kwh", "energy, RAN", "kWh", "{:,.0f}"),
-    ("energy_optical_kwh", "energy, optical", "kWh", "{:,.0f}"),
-    ("energy_ntn_kwh", "energy, NTN ground segment", "kWh", "{:,.0f}"),
-    ("carbon_kg", "carbon", "kg CO2e", "{:,.0f}"),
+    (k.name, k.label, k.unit, k.fmt) for k in kc.in_view("cli")
 ]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from tsunagu.cli._common import BoundaryGroup
+from tsunagu.sim import catalogue as kc
 
 app = typer.Typer(
     cls=BoundaryGroup,
@@ -88,7 +89,7 @@ def control_cmd(
                 "per_seed": {
                     n: {
                         "energy_kwh": [e.energy_kwh for e in eps],
-                        "sla_violations": [int(e.sla_violations.sum()) for e in eps],
+                        kc.SLA_VIOLATIONS.name: [int(e.sla_violations.sum()) for e in eps],
                         "se_bps_per_hz": [e.mean_se_bps_per_hz for e in eps],
                     }
                     for n, eps in cmp.episodes.items()
@@ -106,8 +107,8 @@ def control_cmd(
             f"{row['energy_kwh']:.1f}",
             f"{row['saving_pct']:.1f} %",
             f"{row['se_bps_per_hz']:.2f}",
-            f"{row['sla_violations']:.0f}",
-            f"{row['served_share']:.2%}",
+            f"{row[kc.SLA_VIOLATIONS.name]:.0f}",
+            f"{row[kc.SERVED_SHARE.name]:.2%}",
             f"{row['active_cell_share']:.0%}",
             f"{row['act_median_s'] * 1e3:.1f} ms",
         )

@@ -13,19 +13,29 @@ from rich.table import Table
 
 from tsunagu.cli._common import console, err, fail, fmt_value, print_json
 from tsunagu.errors import ScenarioError, TsunaguError
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["sweep"]
 
 # (column, label, format) shown in the terminal.
-_SHOWN: tuple[tuple[str, str, str], ...] = (
-    ("served_share", "served", "{:.2%}"),
-    ("sla_share", "within SLA", "{:.2%}"),
-    ("latency_p95_ms", "p95 ms", "{:.1f}"),
-    ("population_without_service_peak", "peak w/o service", "{:,.0f}"),
-    ("person_hours_without_service", "person-h w/o service", "{:,.0f}"),
-    ("time_to_restore_max_s", "restore h", "{:.1f}"),
-    ("energy_total_kwh", "energy kWh", "{:,.0f}"),
-    ("carbon_kg", "carbon kg", "{:,.0f}"),
+#: The sweep KPIs shown in the terminal (the rest are in the written table).
+_TERMINAL = frozenset(
+    k.name
+    for k in (
+        kc.SERVED_SHARE,
+        kc.SLA_SHARE,
+        kc.LATENCY_P95_MS,
+        kc.POPULATION_WITHOUT_SERVICE_PEAK,
+        kc.PERSON_HOURS_WITHOUT_SERVICE,
+        kc.TIME_TO_RESTORE_MAX_S,
+        kc.ENERGY_TOTAL_KWH,
+        kc.CARBON_KG,
+    )
+)
+_SHOWN: tuple[tuple[str, str, str], ...] = tuple(
+    (k.name, k.label if k.name != kc.TIME_TO_RESTORE_MAX_S.name else f"{k.label} (h)", k.fmt)
+    for k in kc.in_view("sweep")
+    if k.name in _TERMINAL
 )
 _MAX_ROWS = 25
 
@@ -69,7 +79,7 @@ def _set_value(item: str, text: str) -> Any:
 
 
 def _value(col: str, v: Any, fmt: str) -> str:
-    if col == "time_to_restore_max_s" and isinstance(v, float):
+    if col == kc.TIME_TO_RESTORE_MAX_S.name and isinstance(v, float):
         v = v / 3600.0
     return fmt_value(fmt, v)
 

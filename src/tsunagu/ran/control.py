@@ -50,6 +50,7 @@ from tsunagu.ran.environment import (
     Observation,
     RanEnvironment,
 )
+from tsunagu.sim import catalogue as kc
 
 __all__ = [
     "AlwaysOnController",
@@ -446,9 +447,9 @@ class ControllerComparison:
             row = {
                 "energy_kwh": float(e.mean()),
                 "se_bps_per_hz": float(np.mean([x.mean_se_bps_per_hz for x in eps])),
-                "sla_violations": float(sum(int(x.sla_violations.sum()) for x in eps)),
+                kc.SLA_VIOLATIONS.name: float(sum(int(x.sla_violations.sum()) for x in eps)),
                 "sla_violation_share": float(np.mean([x.violation_share for x in eps])),
-                "served_share": float(
+                kc.SERVED_SHARE.name: float(
                     sum(x.served_bits for x in eps) / max(sum(x.offered_bits for x in eps), 1e-300)
                 ),
                 "active_cell_share": float(np.mean([x.active_cell_share.mean() for x in eps])),

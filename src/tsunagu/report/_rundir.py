@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from tsunagu.errors import DataError
 from tsunagu.report.fig_optical import LIGHTPATH_COLUMNS
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["Columns", "RunData", "read_run"]
 
@@ -28,18 +29,18 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "steps.parquet": (
         "step",
         "time_s",
-        "served_share",
-        "sla_share",
-        "latency_p50_ms",
-        "latency_p95_ms",
-        "population_served",
-        "population_unserved",
-        "energy_optical_kwh",
-        "energy_ran_kwh",
-        "energy_ntn_kwh",
-        "energy_compute_kwh",
-        "energy_total_kwh",
-        "carbon_kg",
+        kc.SERVED_SHARE.name,
+        kc.SLA_SHARE.name,
+        kc.LATENCY_P50_MS.name,
+        kc.LATENCY_P95_MS.name,
+        kc.POPULATION_SERVED.name,
+        kc.POPULATION_UNSERVED.name,
+        kc.ENERGY_OPTICAL_KWH.name,
+        kc.ENERGY_RAN_KWH.name,
+        kc.ENERGY_NTN_KWH.name,
+        kc.ENERGY_COMPUTE_KWH.name,
+        kc.ENERGY_TOTAL_KWH.name,
+        kc.CARBON_KG.name,
     ),
     "flows.parquet": (
         "step",
@@ -50,7 +51,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "lon_deg",
         "population",
         "service",
-        "demand_rps",
+        kc.DEMAND_RPS.name,
         "access",
         "site",
         "latency_propagation_ms",
@@ -65,7 +66,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 _SUMMARY_KEYS = ("scenario", "counts", "kpis")
 
 # Read when present (runs written before restoration KPIs existed lack them).
-_OPTIONAL_STEPS = ("population_ran", "population_haps", "population_leo", "population_no_access")
+_OPTIONAL_STEPS = tuple(kc.access_population(a).name for a in ("ran", "haps", "leo", "none"))
 _NTN_RTT = ("time_s", "pair", "rtt_ms", "hops", "path_change")
 _NTN_TRACKS = ("time_s", "sat_id", "lat_deg", "lon_deg", "alt_m")
 _AREAS = (

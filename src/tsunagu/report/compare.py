@@ -19,32 +19,23 @@ import plotly.offline
 
 from tsunagu.report._rundir import RunData, read_run
 from tsunagu.report.html import _CSS, _PLOTLY_CONFIG, _atomic_write_text, _format_value, _table
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["COMPARE_FIGURE_IDS", "compare_rows", "write_compare_report"]
 
 #: (kpi key, label, unit) compared; shares in per cent.
-COMPARE_KPIS: tuple[tuple[str, str, str], ...] = (
-    ("latency_p50_ms", "latency p50", "ms"),
-    ("latency_p95_ms", "latency p95", "ms"),
-    ("sla_share", "requests within SLA", "%"),
-    ("served_share", "requests served", "%"),
-    ("population_served_share", "population served (mean over steps)", "%"),
-    ("population_without_service_peak", "population without service, peak", "people"),
-    ("person_hours_without_service", "person-hours without service", "person-h"),
-    ("time_to_restore_max_s", "time to restore, longest", "s"),
-    ("energy_total_kwh", "energy, total", "kWh"),
-    ("energy_compute_kwh", "energy, compute", "kWh"),
-    ("carbon_kg", "carbon", "kg CO₂"),
+COMPARE_KPIS: tuple[tuple[str, str, str], ...] = tuple(
+    (k.name, k.label, k.unit) for k in kc.in_view("compare")
 )
 
 #: Time series overlaid: (figure id, steps column, title, y axis title).
 _SERIES: tuple[tuple[str, str, str, str], ...] = (
-    ("cmp-latency", "latency_p95_ms", "Latency p95 over time", "latency p95 (ms)"),
-    ("cmp-energy", "energy_total_kwh", "Energy per step", "energy per step (kWh)"),
-    ("cmp-carbon", "carbon_kg", "Carbon per step", "carbon per step (kg CO₂)"),
+    ("cmp-latency", kc.LATENCY_P95_MS.name, "Latency p95 over time", "latency p95 (ms)"),
+    ("cmp-energy", kc.ENERGY_TOTAL_KWH.name, "Energy per step", "energy per step (kWh)"),
+    ("cmp-carbon", kc.CARBON_KG.name, "Carbon per step", "carbon per step (kg CO₂)"),
     (
         "cmp-outage",
-        "population_unserved",
+        kc.POPULATION_UNSERVED.name,
         "Population without service",
         "population (people)",
     ),

@@ -21,6 +21,7 @@ from tsunagu.geo import geodetic_to_ecef, prefecture_outlines
 from tsunagu.report._rundir import Columns, RunData, read_run
 from tsunagu.report.fig_ntn import satellite_map_figure
 from tsunagu.report.fig_optical import lightpath_figures
+from tsunagu.sim import catalogue as kc
 
 __all__ = [
     "COMPUTE_TRACE",
@@ -63,10 +64,10 @@ WITHOUT_SERVICE_TRACE = "population without service"
 
 _FIBRE = frozenset({"fibre", "fiber"})
 _ENERGY_DOMAINS = (
-    ("optical", "energy_optical_kwh"),
-    ("RAN", "energy_ran_kwh"),
-    ("NTN", "energy_ntn_kwh"),
-    ("compute", "energy_compute_kwh"),
+    ("optical", kc.ENERGY_OPTICAL_KWH.name),
+    ("RAN", kc.ENERGY_RAN_KWH.name),
+    ("NTN", kc.ENERGY_NTN_KWH.name),
+    ("compute", kc.ENERGY_COMPUTE_KWH.name),
 )
 _COMPONENTS = (
     ("propagation", "latency_propagation_ms"),
@@ -419,7 +420,7 @@ def _add_demand_traces(
 ) -> None:
     names, first, inverse = np.unique(flows["demand"], return_index=True, return_inverse=True)
     n = names.size
-    weights = np.where(served, flows["demand_rps"], 0.0)
+    weights = np.where(served, flows[kc.DEMAND_RPS.name], 0.0)
     latency = _weighted_mean_by(inverse, n, flows["latency_total_ms"], weights)
     lon = flows["lon_deg"][first]
     lat = flows["lat_deg"][first]
@@ -487,7 +488,9 @@ def _add_compute_trace(
     n_steps = max(np.unique(flows["step"]).size, 1)
     idx, found = _lookup(names, flows["site"])
     take = served & found
-    total_rps = np.bincount(idx[take], weights=flows["demand_rps"][take], minlength=names.size)
+    total_rps = np.bincount(
+        idx[take], weights=flows[kc.DEMAND_RPS.name][take], minlength=names.size
+    )
     rps = total_rps[: names.size] / n_steps
     share = rps / rps.sum() if rps.sum() > 0 else np.zeros_like(rps)
     fig.add_trace(
@@ -595,7 +598,7 @@ def _add_satellite_trace(fig: Any, satellites: Columns, bounds: _BoundingBox) ->
 def _latency_time_figure(steps: Columns) -> Any:
     fig = go.Figure()
     hours = _hours(steps)
-    for label, column in (("p50", "latency_p50_ms"), ("p95", "latency_p95_ms")):
+    for label, column in (("p50", kc.LATENCY_P50_MS.name), ("p95", kc.LATENCY_P95_MS.name)):
         fig.add_trace(
             go.Scatter(
                 x=hours,
@@ -632,7 +635,7 @@ def _carbon_time_figure(steps: Columns) -> Any:
     fig = go.Figure(
         go.Bar(
             x=_hours(steps),
-            y=steps["carbon_kg"],
+            y=steps[kc.CARBON_KG.name],
             name="carbon",
             marker={"color": "rgb(90, 90, 90)"},
             customdata=_step_hover(steps),
@@ -646,12 +649,12 @@ def _carbon_time_figure(steps: Columns) -> Any:
 def _share_time_figure(steps: Columns) -> Any:
     fig = go.Figure()
     hours = _hours(steps)
-    pop_total = steps["population_served"] + steps["population_unserved"]
+    pop_total = steps[kc.POPULATION_SERVED.name] + steps[kc.POPULATION_UNSERVED.name]
     with np.errstate(invalid="ignore", divide="ignore"):
-        pop_share = np.where(pop_total > 0, steps["population_served"] / pop_total, np.nan)
+        pop_share = np.where(pop_total > 0, steps[kc.POPULATION_SERVED.name] / pop_total, np.nan)
     for label, share in (
-        ("requests served", steps["served_share"]),
-        ("requests within SLA", steps["sla_share"]),
+        ("requests served", steps[kc.SERVED_SHARE.name]),
+        ("requests within SLA", steps[kc.SLA_SHARE.name]),
         ("population served", pop_share),
     ):
         fig.add_trace(
@@ -680,7 +683,7 @@ def _outage_time_figure(steps: Columns, areas: Columns) -> Any:
     fig.add_trace(
         go.Scatter(
             x=hours,
-            y=np.asarray(steps["population_unserved"], dtype=np.float64),
+            y=np.asarray(steps[kc.POPULATION_UNSERVED.name], dtype=np.float64),
             mode="lines+markers",
             name=WITHOUT_SERVICE_TRACE,
             line={"color": "rgb(200, 30, 30)", "width": 3, "shape": "hv"},
@@ -689,8 +692,8 @@ def _outage_time_figure(steps: Columns, areas: Columns) -> Any:
         )
     )
     for label, column, colour in (
-        ("on HAPS", "population_haps", "rgb(31, 119, 180)"),
-        ("on LEO", "population_leo", "rgb(148, 103, 189)"),
+        ("on HAPS", kc.access_population("haps").name, "rgb(31, 119, 180)"),
+        ("on LEO", kc.access_population("leo").name, "rgb(148, 103, 189)"),
     ):
         if column in steps and np.any(np.asarray(steps[column]) > 0):
             fig.add_trace(
@@ -743,7 +746,9 @@ def _latency_dist_figure(flows: Columns, served: npt.NDArray[np.bool_]) -> Any:
     for service in np.unique(flows["service"]):
         sel = served & (flows["service"] == service)
         counts, _ = np.histogram(
-            np.clip(latency[sel], edges[0], edges[-1]), bins=edges, weights=flows["demand_rps"][sel]
+            np.clip(latency[sel], edges[0], edges[-1]),
+            bins=edges,
+            weights=flows[kc.DEMAND_RPS.name][sel],
         )
         total = counts.sum()
         share = 100.0 * counts / total if total > 0 else np.zeros_like(counts)
@@ -772,7 +777,7 @@ def _latency_region_figure(flows: Columns, served: npt.NDArray[np.bool_]) -> Any
         [
             _weighted_quantile(
                 flows["latency_total_ms"][served & (flows["region"] == r)],
-                flows["demand_rps"][served & (flows["region"] == r)],
+                flows[kc.DEMAND_RPS.name][served & (flows["region"] == r)],
                 np.array([0.5, 0.95]),
             )
             for r in regions
@@ -796,7 +801,7 @@ def _latency_region_figure(flows: Columns, served: npt.NDArray[np.bool_]) -> Any
 def _latency_components_figure(flows: Columns, served: npt.NDArray[np.bool_]) -> Any:
     fig = go.Figure()
     services, inverse = np.unique(flows["service"], return_inverse=True)
-    weights = np.where(served, flows["demand_rps"], 0.0)
+    weights = np.where(served, flows[kc.DEMAND_RPS.name], 0.0)
     for label, column in _COMPONENTS:
         mean = _weighted_mean_by(inverse, services.size, flows[column], weights)
         fig.add_trace(

@@ -23,6 +23,7 @@ import plotly.offline
 
 from tsunagu.report._rundir import RunData, read_run
 from tsunagu.report.figures import FIGURE_IDS, figures_from_data
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["SUMMARY_SCRIPT_ID", "render_report", "write_report"]
 
@@ -33,45 +34,6 @@ SUMMARY_SCRIPT_ID = "tsunagu-summary"
 
 _PLOTLY_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 
-# KPI key -> (label, unit); shares are shown in per cent.
-_KPI_LABELS: dict[str, tuple[str, str]] = {
-    "latency_p50_ms": ("Latency p50 (request-weighted)", "ms"),
-    "latency_p95_ms": ("Latency p95 (request-weighted)", "ms"),
-    "sla_share": ("Requests within SLA", "%"),
-    "served_share": ("Requests served", "%"),
-    "population_served_share": ("Population served", "%"),
-    "requests_total": ("Requests offered", "requests"),
-    "energy_total_kwh": ("Energy, total", "kWh"),
-    "energy_optical_kwh": ("Energy, optical", "kWh"),
-    "energy_ran_kwh": ("Energy, RAN", "kWh"),
-    "energy_ntn_kwh": ("Energy, NTN", "kWh"),
-    "energy_compute_kwh": ("Energy, compute", "kWh"),
-    "carbon_kg": ("Carbon", "kg CO₂"),
-    "sla_violations": ("Requests outside SLA (incl. unserved)", "requests"),
-    "population_without_service_peak": ("Population without service, peak", "people"),
-    "person_hours_without_service": ("Person-hours without service", "person-h"),
-    "areas_lost": ("Prefectures that lost service", "prefectures"),
-    "areas_restored": ("Prefectures restored within the run", "prefectures"),
-    "time_to_restore_max_s": ("Time to restore, longest", "s"),
-    "dci_lightpaths": ("DCI lightpaths planned", "lightpaths"),
-    "dci_established": ("DCI lightpaths established", "lightpaths"),
-    "dci_blocking_share": ("DCI lightpaths blocked", "%"),
-    "dci_margin_min_db": ("DCI GSNR margin, lowest", "dB"),
-    "dci_margin_mean_db": ("DCI GSNR margin, mean", "dB"),
-    "dci_power_w": ("DCI power, APN (incl. end routers)", "W"),
-    "dci_optical_power_w": ("DCI power, optical part", "W"),
-    "dci_ip_power_w": ("DCI power if carried over IP hops", "W"),
-    "dci_latency_saving_mean_ms": ("DCI latency saved against IP hops, mean", "ms"),
-    "fronthaul_site_gbps": ("Fronthaul per RAN site (split 7.2x)", "Gb/s"),
-    "fronthaul_total_tbps": ("Fronthaul, all sites within budget", "Tb/s"),
-    "fronthaul_reach_km": ("Fronthaul reach in the latency budget", "km"),
-    "fronthaul_sites_within_budget_share": ("RAN sites within the fronthaul budget", "%"),
-    "fronthaul_wavelengths": ("Fronthaul wavelengths", "wavelengths"),
-    "ntn_rtt_p50_ms": ("LEO RTT between place pairs, median", "ms"),
-    "ntn_rtt_max_ms": ("LEO RTT between place pairs, max", "ms"),
-    "ntn_rtt_path_changes": ("LEO route changes", "changes"),
-    "ntn_rtt_outage_share": ("LEO route outage share", "%"),
-}
 _FIGURE_CAPTIONS: dict[str, str] = {
     "map": "Map",
     "latency-time": "Latency over time",
@@ -258,7 +220,7 @@ def _header(summary: Mapping[str, Any]) -> str:
 def _kpi_section(summary: Mapping[str, Any]) -> str:
     rows = []
     for key, value in summary["kpis"].items():
-        label, unit = _KPI_LABELS.get(key, (str(key).replace("_", " "), ""))
+        label, unit = kc.label_unit(str(key))
         rows.append((label, _format_value(value, unit), unit))
     kpi_table = _table(("KPI", "value", "unit"), rows, numeric=(1,), table_id="kpis")
     parts = [f"<div><h2>Headline KPIs</h2>\n{kpi_table}\n</div>"]
@@ -315,17 +277,14 @@ def _group_table(groups: Mapping[str, Any], table_id: str) -> str:
     for values in groups.values():
         if isinstance(values, Mapping):
             columns += [c for c in values if c not in columns]
-    headers = ["name"] + [
-        f"{_KPI_LABELS.get(c, (c.replace('_', ' '), ''))[0]} ({_KPI_LABELS.get(c, ('', '-'))[1]})"
-        for c in columns
-    ]
+    headers = ["name"] + [f"{kc.label_unit(c)[0]} ({kc.label_unit(c)[1] or '-'})" for c in columns]
     rows = []
     for name, values in groups.items():
         values = values if isinstance(values, Mapping) else {}
         rows.append(
             (
                 str(name),
-                *(_format_value(values.get(c), _KPI_LABELS.get(c, ("", ""))[1]) for c in columns),
+                *(_format_value(values.get(c), kc.label_unit(c)[1]) for c in columns),
             )
         )
     return _table(headers, rows, numeric=tuple(range(1, len(headers))), table_id=table_id)

@@ -46,6 +46,7 @@ from tsunagu.orchestrate.policy import AllocationProblem, get_policy
 from tsunagu.ran.domain import ps_transfer_time_s
 from tsunagu.ran.energy import fleet_energy_by_state_j
 from tsunagu.scenario.schema import Scenario
+from tsunagu.sim import catalogue as kc
 from tsunagu.sim.demand import offered_rps, profile_weight
 from tsunagu.sim.events import EventSchedule
 from tsunagu.sim.kpis import (
@@ -424,7 +425,7 @@ def run_twin(
                     "population": twin.demand.population[flow_p] * row_w[flow_r],
                     "population_share": row_w[flow_r],
                     "service": np.array([k.name for k in svc])[flow_k],
-                    "demand_rps": flow_rps,
+                    kc.DEMAND_RPS.name: flow_rps,
                     "access": ACCESS[acc_f],
                     "site": np.where(served, site_names[site_of], ""),
                     "latency_propagation_ms": np.where(served, lat_prop * 1e3, np.nan),
@@ -499,11 +500,11 @@ def run_twin(
     kpis.update(rtt_kpis)
     kpis.update(
         {
-            "fronthaul_site_gbps": fh.site_bps / 1e9,
-            "fronthaul_total_tbps": float(np.sum(fh.demand_bps)) / 1e12,
-            "fronthaul_reach_km": fh.reach_km,
-            "fronthaul_sites_within_budget_share": fh.share_within_budget,
-            "fronthaul_wavelengths": float(np.sum(fh.wavelengths)),
+            kc.FRONTHAUL_SITE_GBPS.name: fh.site_bps / 1e9,
+            kc.FRONTHAUL_TOTAL_TBPS.name: float(np.sum(fh.demand_bps)) / 1e12,
+            kc.FRONTHAUL_REACH_KM.name: fh.reach_km,
+            kc.FRONTHAUL_SITES_WITHIN_BUDGET_SHARE.name: fh.share_within_budget,
+            kc.FRONTHAUL_WAVELENGTHS.name: float(np.sum(fh.wavelengths)),
         }
     )
     summary = dict(result.summary)
@@ -583,10 +584,10 @@ def _ntn_rtt_table(twin: Twin) -> tuple[pa.Table, dict[str, float]]:
     )
     ok = np.isfinite(rtt_ms)
     kpis = {
-        "ntn_rtt_p50_ms": float(np.median(rtt_ms[ok])) if ok.any() else float("nan"),
-        "ntn_rtt_max_ms": float(np.max(rtt_ms[ok])) if ok.any() else float("nan"),
-        "ntn_rtt_path_changes": float(np.sum(series.path_changes)),
-        "ntn_rtt_outage_share": float(1.0 - ok.mean()),
+        kc.NTN_RTT_P50_MS.name: float(np.median(rtt_ms[ok])) if ok.any() else float("nan"),
+        kc.NTN_RTT_MAX_MS.name: float(np.max(rtt_ms[ok])) if ok.any() else float("nan"),
+        kc.NTN_RTT_PATH_CHANGES.name: float(np.sum(series.path_changes)),
+        kc.NTN_RTT_OUTAGE_SHARE.name: float(1.0 - ok.mean()),
     }
     return table, kpis
 

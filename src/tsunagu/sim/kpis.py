@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tsunagu import __version__
+from tsunagu.sim import catalogue as kc
 
 if TYPE_CHECKING:
     from tsunagu.sim.twin import Twin
@@ -204,9 +205,9 @@ def _latency_stats(
     p50, p95 = weighted_quantile(lat, w, [0.5, 0.95])
     total = float(np.sum(w))
     return {
-        "latency_p50_ms": float(p50),
-        "latency_p95_ms": float(p95),
-        "sla_share": float(np.sum(w[met]) / total) if total > 0 else float("nan"),
+        kc.LATENCY_P50_MS.name: float(p50),
+        kc.LATENCY_P95_MS.name: float(p95),
+        kc.SLA_SHARE.name: float(np.sum(w[met]) / total) if total > 0 else float("nan"),
     }
 
 
@@ -228,7 +229,7 @@ def summarise(
     sc = twin.scenario
     flows = pa.concat_tables(flows_tables)
     step_col = flows["step"].to_numpy()
-    rps = flows["demand_rps"].to_numpy()
+    rps = flows[kc.DEMAND_RPS.name].to_numpy()
     lat = flows["latency_total_ms"].to_numpy(zero_copy_only=False)
     met = flows["sla_met"].to_numpy(zero_copy_only=False)
     served = pc.not_equal(flows["site"], "").to_numpy(zero_copy_only=False)
@@ -242,28 +243,28 @@ def summarise(
             "step",
             "time_s",
             "hour_local",
-            "demand_rps",
-            "served_rps",
-            "served_share",
-            "sla_share",
-            "latency_p50_ms",
-            "latency_p95_ms",
-            "population_served",
-            "population_unserved",
-            "population_ran",
-            "population_haps",
-            "population_leo",
-            "population_no_access",
-            "energy_optical_kwh",
-            "energy_ran_kwh",
-            "energy_ntn_kwh",
-            "energy_compute_kwh",
-            "energy_total_kwh",
-            "carbon_kg",
-            "satellites_visible",
-            "links_down",
-            "nodes_down",
-            "max_link_utilisation",
+            kc.DEMAND_RPS.name,
+            kc.SERVED_RPS.name,
+            kc.SERVED_SHARE.name,
+            kc.SLA_SHARE.name,
+            kc.LATENCY_P50_MS.name,
+            kc.LATENCY_P95_MS.name,
+            kc.POPULATION_SERVED.name,
+            kc.POPULATION_UNSERVED.name,
+            kc.access_population("ran").name,
+            kc.access_population("haps").name,
+            kc.access_population("leo").name,
+            kc.access_population("none").name,
+            kc.ENERGY_OPTICAL_KWH.name,
+            kc.ENERGY_RAN_KWH.name,
+            kc.ENERGY_NTN_KWH.name,
+            kc.ENERGY_COMPUTE_KWH.name,
+            kc.ENERGY_TOTAL_KWH.name,
+            kc.CARBON_KG.name,
+            kc.SATELLITES_VISIBLE.name,
+            kc.LINKS_DOWN.name,
+            kc.NODES_DOWN.name,
+            kc.MAX_LINK_UTILISATION.name,
         )
     }
     for r in records:
@@ -280,28 +281,31 @@ def summarise(
             ("step", r.step),
             ("time_s", r.time_s),
             ("hour_local", r.hour_local),
-            ("demand_rps", float(w.sum())),
-            ("served_rps", float(w[served[m]].sum())),
-            ("served_share", float(w[served[m]].sum() / w.sum()) if w.sum() > 0 else float("nan")),
-            ("sla_share", st["sla_share"]),
-            ("latency_p50_ms", st["latency_p50_ms"]),
-            ("latency_p95_ms", st["latency_p95_ms"]),
-            ("population_served", float(pt_pop[pt_served].sum())),
-            ("population_unserved", float(pt_pop[~pt_served].sum())),
-            ("population_ran", float(pt_pop[pt_acc == "ran"].sum())),
-            ("population_haps", float(pt_pop[pt_acc == "haps"].sum())),
-            ("population_leo", float(pt_pop[pt_acc == "leo"].sum())),
-            ("population_no_access", float(pt_pop[pt_acc == "none"].sum())),
-            ("energy_optical_kwh", r.energy_optical_kwh),
-            ("energy_ran_kwh", r.energy_ran_kwh),
-            ("energy_ntn_kwh", r.energy_ntn_kwh),
-            ("energy_compute_kwh", r.energy_compute_kwh),
-            ("energy_total_kwh", e_total),
-            ("carbon_kg", r.carbon_kg),
-            ("satellites_visible", r.satellites_visible),
-            ("links_down", r.links_down),
-            ("nodes_down", r.nodes_down),
-            ("max_link_utilisation", r.max_link_utilisation),
+            (kc.DEMAND_RPS.name, float(w.sum())),
+            (kc.SERVED_RPS.name, float(w[served[m]].sum())),
+            (
+                kc.SERVED_SHARE.name,
+                float(w[served[m]].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+            ),
+            (kc.SLA_SHARE.name, st[kc.SLA_SHARE.name]),
+            (kc.LATENCY_P50_MS.name, st[kc.LATENCY_P50_MS.name]),
+            (kc.LATENCY_P95_MS.name, st[kc.LATENCY_P95_MS.name]),
+            (kc.POPULATION_SERVED.name, float(pt_pop[pt_served].sum())),
+            (kc.POPULATION_UNSERVED.name, float(pt_pop[~pt_served].sum())),
+            (kc.access_population("ran").name, float(pt_pop[pt_acc == "ran"].sum())),
+            (kc.access_population("haps").name, float(pt_pop[pt_acc == "haps"].sum())),
+            (kc.access_population("leo").name, float(pt_pop[pt_acc == "leo"].sum())),
+            (kc.access_population("none").name, float(pt_pop[pt_acc == "none"].sum())),
+            (kc.ENERGY_OPTICAL_KWH.name, r.energy_optical_kwh),
+            (kc.ENERGY_RAN_KWH.name, r.energy_ran_kwh),
+            (kc.ENERGY_NTN_KWH.name, r.energy_ntn_kwh),
+            (kc.ENERGY_COMPUTE_KWH.name, r.energy_compute_kwh),
+            (kc.ENERGY_TOTAL_KWH.name, e_total),
+            (kc.CARBON_KG.name, r.carbon_kg),
+            (kc.SATELLITES_VISIBLE.name, r.satellites_visible),
+            (kc.LINKS_DOWN.name, r.links_down),
+            (kc.NODES_DOWN.name, r.nodes_down),
+            (kc.MAX_LINK_UTILISATION.name, r.max_link_utilisation),
         ):
             rows[key].append(val)
     steps = pa.table(rows)
@@ -310,34 +314,36 @@ def summarise(
     w_all = rps * sc.timeline.step_s
     head = _latency_stats(lat, w_all, met)
     total_pop = float(twin.demand.population.sum())
-    pop_served_share = float(np.mean(np.asarray(rows["population_served"]) / total_pop))
+    pop_served_share = float(np.mean(np.asarray(rows[kc.POPULATION_SERVED.name]) / total_pop))
     areas, restored = _areas(twin, flows, served, steps, event_start_s)
     lost = [r for r in restored if r["lost_at_s"] is not None]
     kpis = {
         **head,
-        "sla_violations": float(w_all[~met].sum()),
+        kc.SLA_VIOLATIONS.name: float(w_all[~met].sum()),
         # Absolute (any cause: events, capacity, no path); restoration below is per area and
         # counts only what the events added above the pre-event baseline.
-        "population_without_service_peak": float(max(rows["population_unserved"], default=0.0)),
-        "person_hours_without_service": float(
-            np.sum(rows["population_unserved"]) * sc.timeline.step_s / 3600.0
+        kc.POPULATION_WITHOUT_SERVICE_PEAK.name: float(
+            max(rows[kc.POPULATION_UNSERVED.name], default=0.0)
         ),
-        "areas_lost": len(lost),
-        "areas_restored": sum(1 for r in lost if r["time_to_restore_s"] is not None),
-        "time_to_restore_max_s": (
+        kc.PERSON_HOURS_WITHOUT_SERVICE.name: float(
+            np.sum(rows[kc.POPULATION_UNSERVED.name]) * sc.timeline.step_s / 3600.0
+        ),
+        kc.AREAS_LOST.name: len(lost),
+        kc.AREAS_RESTORED.name: sum(1 for r in lost if r["time_to_restore_s"] is not None),
+        kc.TIME_TO_RESTORE_MAX_S.name: (
             max(float(r["time_to_restore_s"]) for r in lost)
             if lost and all(r["time_to_restore_s"] is not None for r in lost)
             else (None if lost else 0.0)
         ),
-        "served_share": float(w_all[served].sum() / w_all.sum()),
-        "population_served_share": pop_served_share,
-        "energy_total_kwh": float(np.sum(rows["energy_total_kwh"])),
-        "energy_optical_kwh": float(np.sum(rows["energy_optical_kwh"])),
-        "energy_ran_kwh": float(np.sum(rows["energy_ran_kwh"])),
-        "energy_ntn_kwh": float(np.sum(rows["energy_ntn_kwh"])),
-        "energy_compute_kwh": float(np.sum(rows["energy_compute_kwh"])),
-        "carbon_kg": float(np.sum(rows["carbon_kg"])),
-        "requests_total": float(w_all.sum()),
+        kc.SERVED_SHARE.name: float(w_all[served].sum() / w_all.sum()),
+        kc.POPULATION_SERVED_SHARE.name: pop_served_share,
+        kc.ENERGY_TOTAL_KWH.name: float(np.sum(rows[kc.ENERGY_TOTAL_KWH.name])),
+        kc.ENERGY_OPTICAL_KWH.name: float(np.sum(rows[kc.ENERGY_OPTICAL_KWH.name])),
+        kc.ENERGY_RAN_KWH.name: float(np.sum(rows[kc.ENERGY_RAN_KWH.name])),
+        kc.ENERGY_NTN_KWH.name: float(np.sum(rows[kc.ENERGY_NTN_KWH.name])),
+        kc.ENERGY_COMPUTE_KWH.name: float(np.sum(rows[kc.ENERGY_COMPUTE_KWH.name])),
+        kc.CARBON_KG.name: float(np.sum(rows[kc.CARBON_KG.name])),
+        kc.REQUESTS_TOTAL.name: float(w_all.sum()),
     }
     service_col = flows["service"].to_numpy(zero_copy_only=False)
     per_service = {
@@ -391,7 +397,9 @@ def summarise(
         "restoration": {str(r["prefecture"]): r for r in lost},
         "events": int(events.num_rows) if events is not None else 0,
         "event_seed": seed,
-        "max_link_utilisation": float(max((r.max_link_utilisation for r in records), default=0.0)),
+        kc.MAX_LINK_UTILISATION.name: float(
+            max((r.max_link_utilisation for r in records), default=0.0)
+        ),
     }
     return RunResult(
         summary=finite_or_none(summary),

@@ -34,25 +34,12 @@ from pydantic import ValidationError
 
 from tsunagu.errors import ScenarioError
 from tsunagu.scenario.schema import Event, Scenario
+from tsunagu.sim import catalogue as kc
 
 __all__ = ["KPI_COLUMNS", "SweepCase", "SweepResult", "make_cases", "run_case", "run_sweep"]
 
 #: The KPIs kept per case (keys of ``summary["kpis"]``).
-KPI_COLUMNS: tuple[str, ...] = (
-    "served_share",
-    "sla_share",
-    "sla_violations",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "population_served_share",
-    "population_without_service_peak",
-    "person_hours_without_service",
-    "areas_lost",
-    "areas_restored",
-    "time_to_restore_max_s",
-    "energy_total_kwh",
-    "carbon_kg",
-)
+KPI_COLUMNS: tuple[str, ...] = tuple(k.name for k in kc.in_view("sweep"))
 
 
 @dataclass(frozen=True)
@@ -231,7 +218,7 @@ def _table(rows: list[dict[str, Any]]) -> pa.Table:
     data: dict[str, Any] = {}
     for c in columns:
         values = [r.get(c) for r in rows]
-        if c in ("case", "seed", "areas_lost", "areas_restored"):
+        if c in ("case", "seed") or (c in kc.KPIS and kc.KPIS[c].aggregation == "count"):
             data[c] = pa.array(values, pa.int64())
         elif all(isinstance(v, int | float) or v is None for v in values) and not all(
             v is None for v in values

@@ -1,0 +1,487 @@
+"""The KPI catalogue: every KPI's name, unit, label, aggregation and meaning, defined once.
+
+The engine's summary (``summary.json`` ``kpis``), the per-step table (``steps.parquet``), the
+results store, the report, the command line, the comparison report and sweeps all read their
+KPI names and labels from here; no other module spells a KPI name (a test checks that over
+the source tree). A KPI's ``unit`` is its display unit: ``%`` marks a share stored as a
+fraction in [0, 1] and shown in per cent.
+
+``views`` says where a KPI is shown besides the summary: ``cli`` (``tsunagu run``),
+``compare`` (``tsunagu compare``), ``sweep`` (kept per sweep case) and ``steps`` (a column of
+the per-step table).
+
+Per-access KPIs (the population on each registered access technology) are made by
+:func:`access_population` from the access layer's name, so a new access layer gets its KPI
+without an edit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "KPIS",
+    "Kpi",
+    "access_population",
+    "in_view",
+    "label_unit",
+]
+
+Aggregation = Literal["sum", "mean", "max", "min", "quantile", "share", "count", "last"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: ``name`` (the key in summaries and tables), display ``unit``, ``label``,
+    how steps or flows are ``aggregation``-ed into it, a one-line ``description``, the
+    terminal format ``fmt`` and the ``views`` that show it."""
+
+    name: str
+    unit: str
+    label: str
+    aggregation: Aggregation
+    description: str
+    fmt: str = "{:,.3g}"
+    views: frozenset[str] = frozenset()
+
+
+#: Every KPI by name, in display order.
+KPIS: dict[str, Kpi] = {}
+
+
+def _kpi(
+    name: str,
+    unit: str,
+    label: str,
+    aggregation: Aggregation,
+    description: str,
+    fmt: str = "{:,.3g}",
+    views: str = "",
+) -> Kpi:
+    if name in KPIS:  # pragma: no cover - a programming error caught at import
+        raise ValueError(f"KPI {name!r} is defined twice in the catalogue")
+    k = Kpi(name, unit, label, aggregation, description, fmt, frozenset(views.split()))
+    KPIS[name] = k
+    return k
+
+
+def in_view(view: str) -> tuple[Kpi, ...]:
+    """The catalogue's KPIs shown in ``view`` (``cli``, ``compare``, ``sweep``, ``steps``)."""
+    return tuple(k for k in KPIS.values() if view in k.views)
+
+
+def access_population(access: str) -> Kpi:
+    """The per-step population on access technology ``access`` (``none``: without access)."""
+    name = "population_" + ("no_access" if access == "none" else access)
+    if name in KPIS:
+        return KPIS[name]
+    label = "without access" if access == "none" else f"on {access}"
+    return Kpi(
+        name,
+        "people",
+        f"Population {label}",
+        "mean",
+        f"People whose demand point (or share of it) is on the {access} access this step.",
+        "{:,.0f}",
+        frozenset({"steps"}),
+    )
+
+
+def label_unit(name: str) -> tuple[str, str]:
+    """(label, unit) of a KPI by name; unknown names get a readable label and no unit."""
+    k = KPIS.get(name)
+    if k is None:
+        return name.replace("_", " "), ""
+    return k.label, k.unit
+
+
+# --- requests and latency ----------------------------------------------------------------
+LATENCY_P50_MS = _kpi(
+    "latency_p50_ms",
+    "ms",
+    "Latency p50 (request-weighted)",
+    "quantile",
+    "Median end-to-end round-trip latency of the requests (unserved count as infinite).",
+    "{:.1f}",
+    "cli compare sweep steps",
+)
+LATENCY_P95_MS = _kpi(
+    "latency_p95_ms",
+    "ms",
+    "Latency p95 (request-weighted)",
+    "quantile",
+    "95th percentile of the requests' end-to-end round-trip latency.",
+    "{:.1f}",
+    "cli compare sweep steps",
+)
+LATENCY_P99_MS = _kpi(
+    "latency_p99_ms",
+    "ms",
+    "Latency p99 (request-weighted)",
+    "quantile",
+    "99th percentile of the requests' end-to-end round-trip latency.",
+    "{:.1f}",
+    "cli compare",
+)
+SLA_SHARE = _kpi(
+    "sla_share",
+    "%",
+    "Requests within SLA",
+    "share",
+    "Share of offered requests served within their service's latency SLA.",
+    "{:.2%}",
+    "cli compare sweep steps",
+)
+SLA_VIOLATIONS = _kpi(
+    "sla_violations",
+    "requests",
+    "Requests outside SLA (incl. unserved)",
+    "sum",
+    "Requests over the run not served within their SLA, unserved ones included.",
+    "{:,.0f}",
+    "sweep",
+)
+SERVED_SHARE = _kpi(
+    "served_share",
+    "%",
+    "Requests served",
+    "share",
+    "Share of offered requests that were placed on a compute site.",
+    "{:.2%}",
+    "cli compare sweep steps",
+)
+DEMAND_RPS = _kpi(
+    "demand_rps",
+    "requests/s",
+    "Requests offered per second",
+    "sum",
+    "AI requests offered per second at the step, all services and points.",
+    "{:,.1f}",
+    "steps",
+)
+SERVED_RPS = _kpi(
+    "served_rps",
+    "requests/s",
+    "Requests served per second",
+    "sum",
+    "AI requests placed on a compute site per second at the step.",
+    "{:,.1f}",
+    "steps",
+)
+REQUESTS_TOTAL = _kpi(
+    "requests_total",
+    "requests",
+    "Requests offered",
+    "sum",
+    "AI requests offered over the run.",
+    "{:,.0f}",
+    "cli",
+)
+
+# --- population and restoration ------------------------------------------------------------
+POPULATION_SERVED_SHARE = _kpi(
+    "population_served_share",
+    "%",
+    "Population served (mean over steps)",
+    "mean",
+    "Mean over steps of the share of people all of whose services are served.",
+    "{:.2%}",
+    "cli compare sweep",
+)
+POPULATION_SERVED = _kpi(
+    "population_served",
+    "people",
+    "Population served",
+    "sum",
+    "People all of whose services are served at the step.",
+    "{:,.0f}",
+    "steps",
+)
+POPULATION_UNSERVED = _kpi(
+    "population_unserved",
+    "people",
+    "Population without service",
+    "sum",
+    "People with at least one service not served at the step.",
+    "{:,.0f}",
+    "steps",
+)
+for _acc in ("ran", "haps", "leo"):
+    _kpi(
+        "population_" + _acc,
+        "people",
+        f"Population on {_acc.upper()}",
+        "sum",
+        f"People on the {_acc} access at the step.",
+        "{:,.0f}",
+        "steps",
+    )
+_kpi(
+    "population_no_access",
+    "people",
+    "Population without access",
+    "sum",
+    "People whose point has no access technology offering service at the step.",
+    "{:,.0f}",
+    "steps",
+)
+POPULATION_WITHOUT_SERVICE_PEAK = _kpi(
+    "population_without_service_peak",
+    "people",
+    "Population without service, peak",
+    "max",
+    "Most people without service at any step (any cause: events, capacity, no path).",
+    "{:,.0f}",
+    "compare sweep",
+)
+PERSON_HOURS_WITHOUT_SERVICE = _kpi(
+    "person_hours_without_service",
+    "person-h",
+    "Person-hours without service",
+    "sum",
+    "People without service times the step length, summed over the run.",
+    "{:,.0f}",
+    "compare sweep",
+)
+AREAS_LOST = _kpi(
+    "areas_lost",
+    "prefectures",
+    "Prefectures that lost service",
+    "count",
+    "Prefectures with more people without service than before the first event.",
+    "{:,.0f}",
+    "sweep",
+)
+AREAS_RESTORED = _kpi(
+    "areas_restored",
+    "prefectures",
+    "Prefectures restored within the run",
+    "count",
+    "Prefectures that lost service and were back at their baseline before the run ended.",
+    "{:,.0f}",
+    "sweep",
+)
+TIME_TO_RESTORE_MAX_S = _kpi(
+    "time_to_restore_max_s",
+    "s",
+    "Time to restore, longest",
+    "max",
+    "Longest time from loss to restoration over the prefectures (None: not restored).",
+    "{:,.0f}",
+    "compare sweep",
+)
+
+# --- energy and carbon ---------------------------------------------------------------------
+ENERGY_TOTAL_KWH = _kpi(
+    "energy_total_kwh",
+    "kWh",
+    "Energy, total",
+    "sum",
+    "Optical, RAN, NTN ground segment and compute energy over the run.",
+    "{:,.0f}",
+    "cli compare sweep steps",
+)
+ENERGY_COMPUTE_KWH = _kpi(
+    "energy_compute_kwh",
+    "kWh",
+    "Energy, compute",
+    "sum",
+    "Energy of the AI requests served at the compute sites, PUE included.",
+    "{:,.0f}",
+    "cli compare steps",
+)
+ENERGY_RAN_KWH = _kpi(
+    "energy_ran_kwh",
+    "kWh",
+    "Energy, RAN",
+    "sum",
+    "Energy of the RAN sites that are up, by the scenario's RAN energy model.",
+    "{:,.0f}",
+    "cli steps",
+)
+ENERGY_OPTICAL_KWH = _kpi(
+    "energy_optical_kwh",
+    "kWh",
+    "Energy, optical",
+    "sum",
+    "Amplifiers, ROADMs, transceivers of the lit lightpaths, DCI and fronthaul.",
+    "{:,.0f}",
+    "cli steps",
+)
+ENERGY_NTN_KWH = _kpi(
+    "energy_ntn_kwh",
+    "kWh",
+    "Energy, NTN ground segment",
+    "sum",
+    "Energy of the satellite gateways that are up.",
+    "{:,.0f}",
+    "cli steps",
+)
+CARBON_KG = _kpi(
+    "carbon_kg",
+    "kg CO₂",
+    "Carbon",
+    "sum",
+    "Energy times the grid carbon intensity where it is drawn.",
+    "{:,.0f}",
+    "cli compare sweep steps",
+)
+
+# --- network state -------------------------------------------------------------------------
+SATELLITES_VISIBLE = _kpi(
+    "satellites_visible",
+    "satellites",
+    "Satellites visible",
+    "last",
+    "Satellites above the mask of at least one demand point at the step.",
+    "{:,.0f}",
+    "steps",
+)
+LINKS_DOWN = _kpi(
+    "links_down",
+    "links",
+    "Links down",
+    "last",
+    "Links not usable at the step (failed, or an end node down).",
+    "{:,.0f}",
+    "steps",
+)
+NODES_DOWN = _kpi(
+    "nodes_down",
+    "nodes",
+    "Nodes down",
+    "last",
+    "Nodes down at the step.",
+    "{:,.0f}",
+    "steps",
+)
+MAX_LINK_UTILISATION = _kpi(
+    "max_link_utilisation",
+    "%",
+    "Link utilisation, highest",
+    "max",
+    "Highest carried load over capacity of any link at the step (or over the run).",
+    "{:.2%}",
+    "cli compare steps",
+)
+
+# --- DCI over the APN (adapters/dci.py) ----------------------------------------------------
+DCI_LIGHTPATHS = _kpi(
+    "dci_lightpaths", "lightpaths", "DCI lightpaths planned", "count", "DCI lightpaths planned."
+)
+DCI_ESTABLISHED = _kpi(
+    "dci_established",
+    "lightpaths",
+    "DCI lightpaths established",
+    "count",
+    "DCI lightpaths with spectrum and a positive GSNR margin.",
+)
+DCI_BLOCKING_SHARE = _kpi(
+    "dci_blocking_share",
+    "%",
+    "DCI lightpaths blocked",
+    "share",
+    "Share of planned DCI lightpaths not established.",
+)
+DCI_MARGIN_MIN_DB = _kpi(
+    "dci_margin_min_db", "dB", "DCI GSNR margin, lowest", "min", "Lowest GSNR margin."
+)
+DCI_MARGIN_MEAN_DB = _kpi(
+    "dci_margin_mean_db", "dB", "DCI GSNR margin, mean", "mean", "Mean GSNR margin."
+)
+DCI_POWER_W = _kpi(
+    "dci_power_w",
+    "W",
+    "DCI power, APN (incl. end routers)",
+    "sum",
+    "Power of the DCI lightpaths including their end routers.",
+)
+DCI_OPTICAL_POWER_W = _kpi(
+    "dci_optical_power_w",
+    "W",
+    "DCI power, optical part",
+    "sum",
+    "Transceivers and line share of the DCI lightpaths.",
+)
+DCI_IP_POWER_W = _kpi(
+    "dci_ip_power_w",
+    "W",
+    "DCI power if carried over IP hops",
+    "sum",
+    "Power the same DCI traffic would draw over IP hops.",
+)
+DCI_LATENCY_SAVING_MEAN_MS = _kpi(
+    "dci_latency_saving_mean_ms",
+    "ms",
+    "DCI latency saved against IP hops, mean",
+    "mean",
+    "Mean one-way latency the APN saves against IP hops.",
+)
+
+# --- fronthaul (adapters/fronthaul.py) -----------------------------------------------------
+FRONTHAUL_SITE_GBPS = _kpi(
+    "fronthaul_site_gbps",
+    "Gb/s",
+    "Fronthaul per RAN site (split 7.2x)",
+    "mean",
+    "Split-7.2x fronthaul rate of one RAN site.",
+)
+FRONTHAUL_TOTAL_TBPS = _kpi(
+    "fronthaul_total_tbps",
+    "Tb/s",
+    "Fronthaul, all sites within budget",
+    "sum",
+    "Fronthaul of every RAN site within the latency budget.",
+)
+FRONTHAUL_REACH_KM = _kpi(
+    "fronthaul_reach_km",
+    "km",
+    "Fronthaul reach in the latency budget",
+    "last",
+    "Fibre reach allowed by the fronthaul latency budget.",
+)
+FRONTHAUL_SITES_WITHIN_BUDGET_SHARE = _kpi(
+    "fronthaul_sites_within_budget_share",
+    "%",
+    "RAN sites within the fronthaul budget",
+    "share",
+    "Share of RAN sites whose fronthaul fits the latency budget.",
+)
+FRONTHAUL_WAVELENGTHS = _kpi(
+    "fronthaul_wavelengths",
+    "wavelengths",
+    "Fronthaul wavelengths",
+    "sum",
+    "WDM wavelengths of the fronthaul.",
+)
+
+# --- LEO RTT between place pairs (ntn/routing.py) ------------------------------------------
+NTN_RTT_P50_MS = _kpi(
+    "ntn_rtt_p50_ms",
+    "ms",
+    "LEO RTT between place pairs, median",
+    "quantile",
+    "Median RTT over the ISL mesh between the scenario's place pairs.",
+)
+NTN_RTT_MAX_MS = _kpi(
+    "ntn_rtt_max_ms",
+    "ms",
+    "LEO RTT between place pairs, max",
+    "max",
+    "Highest RTT over the ISL mesh between the place pairs.",
+)
+NTN_RTT_PATH_CHANGES = _kpi(
+    "ntn_rtt_path_changes",
+    "changes",
+    "LEO route changes",
+    "sum",
+    "Times the satellite sequence of a place pair's route changed.",
+)
+NTN_RTT_OUTAGE_SHARE = _kpi(
+    "ntn_rtt_outage_share",
+    "%",
+    "LEO route outage share",
+    "share",
+    "Share of (time, pair) samples without an ISL route.",
+)
