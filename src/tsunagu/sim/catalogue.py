@@ -80,7 +80,7 @@ def access_population(access: str) -> Kpi:
     return Kpi(
         name,
         "people",
-        f"Population {label}",
+        f"population {label}",
         "mean",
         f"People whose demand point (or share of it) is on the {access} access this step.",
         "{:,.0f}",
@@ -100,7 +100,7 @@ def label_unit(name: str) -> tuple[str, str]:
 LATENCY_P50_MS = _kpi(
     "latency_p50_ms",
     "ms",
-    "Latency p50 (request-weighted)",
+    "latency p50 (request-weighted)",
     "quantile",
     "Median end-to-end round-trip latency of the requests (unserved count as infinite).",
     "{:.1f}",
@@ -109,7 +109,7 @@ LATENCY_P50_MS = _kpi(
 LATENCY_P95_MS = _kpi(
     "latency_p95_ms",
     "ms",
-    "Latency p95 (request-weighted)",
+    "latency p95 (request-weighted)",
     "quantile",
     "95th percentile of the requests' end-to-end round-trip latency.",
     "{:.1f}",
@@ -118,7 +118,7 @@ LATENCY_P95_MS = _kpi(
 LATENCY_P99_MS = _kpi(
     "latency_p99_ms",
     "ms",
-    "Latency p99 (request-weighted)",
+    "latency p99 (request-weighted)",
     "quantile",
     "99th percentile of the requests' end-to-end round-trip latency.",
     "{:.1f}",
@@ -127,7 +127,7 @@ LATENCY_P99_MS = _kpi(
 SLA_SHARE = _kpi(
     "sla_share",
     "%",
-    "Requests within SLA",
+    "requests within SLA",
     "share",
     "Share of offered requests served within their service's latency SLA.",
     "{:.2%}",
@@ -136,7 +136,7 @@ SLA_SHARE = _kpi(
 SLA_VIOLATIONS = _kpi(
     "sla_violations",
     "requests",
-    "Requests outside SLA (incl. unserved)",
+    "requests outside SLA (incl. unserved)",
     "sum",
     "Requests over the run not served within their SLA, unserved ones included.",
     "{:,.0f}",
@@ -145,7 +145,7 @@ SLA_VIOLATIONS = _kpi(
 SERVED_SHARE = _kpi(
     "served_share",
     "%",
-    "Requests served",
+    "requests served",
     "share",
     "Share of offered requests that were placed on a compute site.",
     "{:.2%}",
@@ -154,7 +154,7 @@ SERVED_SHARE = _kpi(
 DEMAND_RPS = _kpi(
     "demand_rps",
     "requests/s",
-    "Requests offered per second",
+    "requests offered per second",
     "sum",
     "AI requests offered per second at the step, all services and points.",
     "{:,.1f}",
@@ -163,7 +163,7 @@ DEMAND_RPS = _kpi(
 SERVED_RPS = _kpi(
     "served_rps",
     "requests/s",
-    "Requests served per second",
+    "requests served per second",
     "sum",
     "AI requests placed on a compute site per second at the step.",
     "{:,.1f}",
@@ -172,7 +172,7 @@ SERVED_RPS = _kpi(
 REQUESTS_TOTAL = _kpi(
     "requests_total",
     "requests",
-    "Requests offered",
+    "requests offered",
     "sum",
     "AI requests offered over the run.",
     "{:,.0f}",
@@ -183,7 +183,7 @@ REQUESTS_TOTAL = _kpi(
 POPULATION_SERVED_SHARE = _kpi(
     "population_served_share",
     "%",
-    "Population served (mean over steps)",
+    "population served (mean over steps)",
     "mean",
     "Mean over steps of the share of people all of whose services are served.",
     "{:.2%}",
@@ -192,7 +192,7 @@ POPULATION_SERVED_SHARE = _kpi(
 POPULATION_SERVED = _kpi(
     "population_served",
     "people",
-    "Population served",
+    "population served",
     "sum",
     "People all of whose services are served at the step.",
     "{:,.0f}",
@@ -201,7 +201,7 @@ POPULATION_SERVED = _kpi(
 POPULATION_UNSERVED = _kpi(
     "population_unserved",
     "people",
-    "Population without service",
+    "population without service",
     "sum",
     "People with at least one service not served at the step.",
     "{:,.0f}",
@@ -211,7 +211,7 @@ for _acc in ("ran", "haps", "leo"):
     _kpi(
         "population_" + _acc,
         "people",
-        f"Population on {_acc.upper()}",
+        f"population on {_acc.upper()}",
         "sum",
         f"People on the {_acc} access at the step.",
         "{:,.0f}",
@@ -220,7 +220,7 @@ for _acc in ("ran", "haps", "leo"):
 _kpi(
     "population_no_access",
     "people",
-    "Population without access",
+    "population without access",
     "sum",
     "People whose point has no access technology offering service at the step.",
     "{:,.0f}",
@@ -229,7 +229,7 @@ _kpi(
 POPULATION_WITHOUT_SERVICE_PEAK = _kpi(
     "population_without_service_peak",
     "people",
-    "Population without service, peak",
+    "population without service, peak",
     "max",
     "Most people without service at any step (any cause: events, capacity, no path).",
     "{:,.0f}",
@@ -238,7 +238,7 @@ POPULATION_WITHOUT_SERVICE_PEAK = _kpi(
 PERSON_HOURS_WITHOUT_SERVICE = _kpi(
     "person_hours_without_service",
     "person-h",
-    "Person-hours without service",
+    "person-hours without service",
     "sum",
     "People without service times the step length, summed over the run.",
     "{:,.0f}",
@@ -247,7 +247,7 @@ PERSON_HOURS_WITHOUT_SERVICE = _kpi(
 AREAS_LOST = _kpi(
     "areas_lost",
     "prefectures",
-    "Prefectures that lost service",
+    "prefectures that lost service",
     "count",
     "Prefectures with more people without service than before the first event.",
     "{:,.0f}",
@@ -256,7 +256,7 @@ AREAS_LOST = _kpi(
 AREAS_RESTORED = _kpi(
     "areas_restored",
     "prefectures",
-    "Prefectures restored within the run",
+    "prefectures restored within the run",
     "count",
     "Prefectures that lost service and were back at their baseline before the run ended.",
     "{:,.0f}",
@@ -265,7 +265,7 @@ AREAS_RESTORED = _kpi(
 TIME_TO_RESTORE_MAX_S = _kpi(
     "time_to_restore_max_s",
     "s",
-    "Time to restore, longest",
+    "time to restore, longest",
     "max",
     "Longest time from loss to restoration over the prefectures (None: not restored).",
     "{:,.0f}",
@@ -276,7 +276,7 @@ TIME_TO_RESTORE_MAX_S = _kpi(
 ENERGY_TOTAL_KWH = _kpi(
     "energy_total_kwh",
     "kWh",
-    "Energy, total",
+    "energy, total",
     "sum",
     "Optical, RAN, NTN ground segment and compute energy over the run.",
     "{:,.0f}",
@@ -285,7 +285,7 @@ ENERGY_TOTAL_KWH = _kpi(
 ENERGY_COMPUTE_KWH = _kpi(
     "energy_compute_kwh",
     "kWh",
-    "Energy, compute",
+    "energy, compute",
     "sum",
     "Energy of the AI requests served at the compute sites, PUE included.",
     "{:,.0f}",
@@ -294,7 +294,7 @@ ENERGY_COMPUTE_KWH = _kpi(
 ENERGY_RAN_KWH = _kpi(
     "energy_ran_kwh",
     "kWh",
-    "Energy, RAN",
+    "energy, RAN",
     "sum",
     "Energy of the RAN sites that are up, by the scenario's RAN energy model.",
     "{:,.0f}",
@@ -303,7 +303,7 @@ ENERGY_RAN_KWH = _kpi(
 ENERGY_OPTICAL_KWH = _kpi(
     "energy_optical_kwh",
     "kWh",
-    "Energy, optical",
+    "energy, optical",
     "sum",
     "Amplifiers, ROADMs, transceivers of the lit lightpaths, DCI and fronthaul.",
     "{:,.0f}",
@@ -312,7 +312,7 @@ ENERGY_OPTICAL_KWH = _kpi(
 ENERGY_NTN_KWH = _kpi(
     "energy_ntn_kwh",
     "kWh",
-    "Energy, NTN ground segment",
+    "energy, NTN ground segment",
     "sum",
     "Energy of the satellite gateways that are up.",
     "{:,.0f}",
@@ -321,7 +321,7 @@ ENERGY_NTN_KWH = _kpi(
 CARBON_KG = _kpi(
     "carbon_kg",
     "kg CO₂",
-    "Carbon",
+    "carbon",
     "sum",
     "Energy times the grid carbon intensity where it is drawn.",
     "{:,.0f}",
@@ -332,7 +332,7 @@ CARBON_KG = _kpi(
 SATELLITES_VISIBLE = _kpi(
     "satellites_visible",
     "satellites",
-    "Satellites visible",
+    "satellites visible",
     "last",
     "Satellites above the mask of at least one demand point at the step.",
     "{:,.0f}",
@@ -341,7 +341,7 @@ SATELLITES_VISIBLE = _kpi(
 LINKS_DOWN = _kpi(
     "links_down",
     "links",
-    "Links down",
+    "links down",
     "last",
     "Links not usable at the step (failed, or an end node down).",
     "{:,.0f}",
@@ -350,7 +350,7 @@ LINKS_DOWN = _kpi(
 NODES_DOWN = _kpi(
     "nodes_down",
     "nodes",
-    "Nodes down",
+    "nodes down",
     "last",
     "Nodes down at the step.",
     "{:,.0f}",
@@ -359,7 +359,7 @@ NODES_DOWN = _kpi(
 MAX_LINK_UTILISATION = _kpi(
     "max_link_utilisation",
     "%",
-    "Link utilisation, highest",
+    "link utilisation, highest",
     "max",
     "Highest carried load over capacity of any link at the step (or over the run).",
     "{:.2%}",
@@ -423,21 +423,21 @@ DCI_LATENCY_SAVING_MEAN_MS = _kpi(
 FRONTHAUL_SITE_GBPS = _kpi(
     "fronthaul_site_gbps",
     "Gb/s",
-    "Fronthaul per RAN site (split 7.2x)",
+    "fronthaul per RAN site (split 7.2x)",
     "mean",
     "Split-7.2x fronthaul rate of one RAN site.",
 )
 FRONTHAUL_TOTAL_TBPS = _kpi(
     "fronthaul_total_tbps",
     "Tb/s",
-    "Fronthaul, all sites within budget",
+    "fronthaul, all sites within budget",
     "sum",
     "Fronthaul of every RAN site within the latency budget.",
 )
 FRONTHAUL_REACH_KM = _kpi(
     "fronthaul_reach_km",
     "km",
-    "Fronthaul reach in the latency budget",
+    "fronthaul reach in the latency budget",
     "last",
     "Fibre reach allowed by the fronthaul latency budget.",
 )
@@ -451,7 +451,7 @@ FRONTHAUL_SITES_WITHIN_BUDGET_SHARE = _kpi(
 FRONTHAUL_WAVELENGTHS = _kpi(
     "fronthaul_wavelengths",
     "wavelengths",
-    "Fronthaul wavelengths",
+    "fronthaul wavelengths",
     "sum",
     "WDM wavelengths of the fronthaul.",
 )

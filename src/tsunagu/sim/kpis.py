@@ -202,11 +202,12 @@ def _latency_stats(
     lat_ms: npt.NDArray[np.float64], w: npt.NDArray[np.float64], met: npt.NDArray[np.bool_]
 ) -> dict[str, float]:
     lat = np.where(np.isnan(lat_ms), np.inf, lat_ms)
-    p50, p95 = weighted_quantile(lat, w, [0.5, 0.95])
+    p50, p95, p99 = weighted_quantile(lat, w, [0.5, 0.95, 0.99])
     total = float(np.sum(w))
     return {
         kc.LATENCY_P50_MS.name: float(p50),
         kc.LATENCY_P95_MS.name: float(p95),
+        kc.LATENCY_P99_MS.name: float(p99),
         kc.SLA_SHARE.name: float(np.sum(w[met]) / total) if total > 0 else float("nan"),
     }
 
@@ -344,6 +345,9 @@ def summarise(
         kc.ENERGY_COMPUTE_KWH.name: float(np.sum(rows[kc.ENERGY_COMPUTE_KWH.name])),
         kc.CARBON_KG.name: float(np.sum(rows[kc.CARBON_KG.name])),
         kc.REQUESTS_TOTAL.name: float(w_all.sum()),
+        kc.MAX_LINK_UTILISATION.name: float(
+            max((r.max_link_utilisation for r in records), default=0.0)
+        ),
     }
     service_col = flows["service"].to_numpy(zero_copy_only=False)
     per_service = {
