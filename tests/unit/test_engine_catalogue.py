@@ -63,7 +63,9 @@ def test_readers_take_their_kpis_from_the_catalogue() -> None:
 
 @pytest.mark.parametrize("kpi", list(kc.KPIS.values()), ids=lambda k: k.name)
 def test_every_kpi_has_unit_label_aggregation_and_description(kpi: kc.Kpi) -> None:
-    assert kpi.label and kpi.description and kpi.aggregation
+    assert kpi.label
+    assert kpi.description
+    assert kpi.aggregation
     assert kpi.unit or kpi.name.endswith("_share")
     # A KPI whose name ends in a unit is stored in that unit.
     for suffix, unit in (("_ms", "ms"), ("_kwh", "kWh"), ("_s", "s"), ("_db", "dB"), ("_w", "W")):
@@ -74,6 +76,7 @@ def test_every_kpi_has_unit_label_aggregation_and_description(kpi: kc.Kpi) -> No
 
 def test_an_access_layer_gets_its_population_kpi_without_an_edit() -> None:
     k = kc.access_population("fwa")
-    assert k.name == "population_fwa" and k.unit == "people"
+    assert k.name == "population_fwa"
+    assert k.unit == "people"
     assert kc.access_population("ran") is kc.KPIS[k.name.replace("fwa", "ran")]
     assert kc.label_unit("not_a_kpi") == ("not a kpi", "")
