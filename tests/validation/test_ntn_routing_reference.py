@@ -1,12 +1,15 @@
-"""Routing validation: Kuiper-630 with Hypatia's assumptions against a scalar reference.
+"""Routing consistency check: Kuiper-630, Hypatia-like set-up, against a scalar re-implementation.
 
-Reference: Kassing et al., "Exploring the 'Internet from space' with Hypatia", IMC 2020, and its
-code's documented assumptions (REFERENCES.md): Kuiper shell 1 is 34 planes × 34 satellites at
-630 km, 51.9°; +Grid ISLs; ground stations connect to every satellite at >= 30° elevation; ISLs
-may not pass below 80 km; ground stations do not relay. The reference computation below is the
-straightforward one Hypatia describes — positions per satellite per step with a scalar SGP4 call,
-links checked pair by pair in Python, ``networkx`` Dijkstra per city pair — written
-independently of tsunagu's vectorised path (only the SGP4 elements are shared).
+Not an independent reference (see ``test_ntn_hypatia.py`` for that): the SGP4 elements and the
+ISL pairs are tsunagu's own, and the ground-link rule is tsunagu's true 30° elevation mask —
+Hypatia itself enforces its "30°" as a 1,260 km maximum range. Set-up after Kassing et al.,
+"Exploring the 'Internet from space' with Hypatia", IMC 2020: Kuiper shell 1 is 34 planes × 34
+satellites at 630 km, 51.9°; +Grid ISLs; ISLs may not pass below 80 km; ground stations do not
+relay. The check computes the same model the straightforward way — positions per satellite per
+step with a scalar SGP4 call, links checked pair by pair in Python, ``networkx`` Dijkstra per
+city pair — written independently of tsunagu's vectorised path. Over these 150 steps no
+satellite sits within 0.2° of the mask, so it cannot tell a geodetic from a geocentric vertical;
+``tests/unit/test_ntn_routing.py`` pins that.
 
 Tolerance: 1 µs of RTT (the issue's target; 150 m of path). The two computations differ only by
 floating-point rounding, so the measured difference is ~1e-15 s; the number of path changes
