@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import DataError, ModelRangeError
+from tsunagu.net.paths import walk
 from tsunagu.ntn.geometry import local_vertical
 from tsunagu.ntn.isl import isl_feasible
 
@@ -434,26 +435,22 @@ def _positions_iter(
 
 
 def _trace_paths(
-    pred: NDArray[np.int32], rows: NDArray[np.int64], sinks: NDArray[np.int64], n_sat: int
+    pred: NDArray[np.int32],
+    sources: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    sinks: NDArray[np.int64],
+    n_sat: int,
 ) -> NDArray[np.int64]:
-    """Satellite sequences (P, L) source → sink from Dijkstra predecessors, padded with −1."""
-    cur = pred[rows, sinks].astype(np.int64)  # last satellite (or −9999)
-    back: list[NDArray[np.int64]] = []
-    active = (cur >= 0) & (cur < n_sat)
-    while np.any(active):  # one iteration per hop, vectorised over pairs
-        back.append(np.where(active, cur, -1))
-        nxt = pred[rows, np.where(active, cur, 0)].astype(np.int64)
-        cur = np.where(active, nxt, -1)
-        active = (cur >= 0) & (cur < n_sat)
-    if not back:
+    """Satellite sequences (P, L) source → sink from Dijkstra predecessors, padded with −1.
+
+    Ground source → satellites → ground sink: the satellites are the walked paths' inner nodes.
+    """
+    nodes = walk(pred, sources, sinks, rows=rows).padded_nodes()  # (P, hops + 1)
+    if nodes.shape[1] < 3:
         return np.full((rows.size, 0), -1, dtype=np.int64)
-    rev = np.stack(back, axis=1)  # (P, L), destination side first, −1 after the end
-    length = (rev >= 0).sum(axis=1)
-    out = np.full_like(rev, -1)
-    idx = length[:, np.newaxis] - 1 - np.arange(rev.shape[1])[np.newaxis, :]
-    valid = idx >= 0
-    out[valid] = rev[np.nonzero(valid)[0], idx[valid]]
-    return out
+    inner = nodes[:, 1:-1].copy()
+    inner[(inner < 0) | (inner >= n_sat)] = -1  # the sink, shifted left on shorter paths
+    return inner
 
 
 def route_series(
@@ -535,7 +532,7 @@ def route_series(
         )
         sinks = n_sat + n_g + dst
         lengths.append(dist[rows, sinks])
-        paths.append(_trace_paths(pred, rows, sinks, n_sat))
+        paths.append(_trace_paths(pred, n_sat + sources, rows, sinks, n_sat))
     if len(lengths) != t.size:
         raise ModelRangeError(
             f"route_series: {t.size} times but positions for {len(lengths)} steps."

@@ -45,9 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from tsunagu.errors import DataError
+from tsunagu.net.paths import shortest_paths, walk
 from tsunagu.optical.equipment import (
     AmplifierType,
     Equipment,
@@ -1297,22 +1297,6 @@ def _graph(net: OpticalNetwork) -> csr_matrix:
     return csr_matrix((w, (rows, cols)), shape=(n, n))
 
 
-def _walk(pred: list[int], src: int, dst: int) -> list[int] | None:
-    """Node sequence src → dst from a Dijkstra predecessor list (None when unreachable)."""
-    if src == dst:
-        return [src]
-    path = [dst]
-    cur = pred[dst]
-    while cur >= 0 and cur != src:
-        path.append(cur)
-        cur = pred[cur]
-    if cur < 0:
-        return None
-    path.append(src)
-    path.reverse()
-    return path
-
-
 def _paths(
     net: OpticalNetwork, requests: Sequence[PathRequest]
 ) -> list[tuple[list[int] | None, str]]:
@@ -1351,15 +1335,27 @@ def _paths(
     if not origins:
         return out
     order = sorted(origins)
-    _, pred = dijkstra(g, directed=True, indices=order, return_predecessors=True)
-    pred_rows = {o: pred[k].tolist() for k, o in enumerate(order)}
+    _, pred = shortest_paths(g, np.array(order, dtype=np.int64))
+    row_of = {o: k for k, o in enumerate(order)}
+    # every leg of every request walked at once
+    flat = [(k, a, b) for k, leg in enumerate(legs) if out[k][0] is not None for a, b, _, _ in leg]
+    walks = walk(
+        pred,
+        np.array(order, dtype=np.int64),
+        np.array([b for _, _, b in flat], dtype=np.int64),
+        rows=np.array([row_of[a] for _, a, _ in flat], dtype=np.int64),
+    )
+    pieces = {
+        (k, a, b): (walks.nodes(i).tolist() if walks.reachable[i] else None)
+        for i, (k, a, b) in enumerate(flat)
+    }
     for k, leg in enumerate(legs):
         if out[k][0] is None:
             continue
         path: list[int] = []
         ok = True
         for a, b, _loose, _uid in leg:
-            piece = _walk(pred_rows[a], a, b)
+            piece = pieces[(k, a, b)]
             if piece is None:
                 out[k] = (
                     None,

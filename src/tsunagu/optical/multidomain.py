@@ -36,6 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tsunagu.errors import DataError, InfeasibleError
+from tsunagu.net.graph import to_csr
+from tsunagu.net.paths import KShortest
 from tsunagu.optical.domain import Backbone
 from tsunagu.optical.rmsa import (
     NO_MODULATION,
@@ -44,7 +46,6 @@ from tsunagu.optical.rmsa import (
     REASONS,
     ModulationFormat,
     SpectrumPolicy,
-    _YenRouter,
     get_spectrum_policy,
     link_nsr_gn,
     qam_formats_for_ber,
@@ -209,7 +210,9 @@ class Operator:
                     self._hop[key] = e
         self._grid = SpectrumGrid(int(self._src.size), n_slots)
         # co-sited nodes: route 0 km links with 1 m so they stay edges
-        self._router = _YenRouter(len(names), self._src, self._dst, np.maximum(self._km, 1e-3))
+        self._router = KShortest(
+            to_csr(len(names), self._src, self._dst, np.maximum(self._km, 1e-3))
+        )
         self._k = k_segments
         self._paths: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         self._tokens: list[tuple[int, ...]] = []
@@ -230,7 +233,7 @@ class Operator:
     def _segments(self, a: int, b: int) -> list[tuple[int, ...]]:
         key = (a, b)
         if key not in self._paths:
-            nodes = self._router.paths(a, b, self._k)
+            nodes = [p.nodes.tolist() for p in self._router.paths(a, b, self._k)]
             self._paths[key] = [
                 tuple(self._hop[(p[i], p[i + 1])] for i in range(len(p) - 1)) for p in nodes
             ]

@@ -40,6 +40,8 @@ import numpy.typing as npt
 from scipy import optimize, special
 
 from tsunagu.errors import DataError, ScenarioError
+from tsunagu.net.graph import to_csr
+from tsunagu.net.paths import KShortest
 from tsunagu.optical.qot import lightpath_qot
 from tsunagu.optical.spectrum import (
     SpectrumGrid,
@@ -360,101 +362,6 @@ def resolve_topology(spec: str) -> Topology:
     )
 
 
-class _YenRouter:
-    """Yen's k shortest loopless paths on a small undirected graph, by weight.
-
-    Spur searches are A* searches whose heuristic is the exact distance to the target in the
-    full graph (all pairs, once, with ``scipy.sparse.csgraph``): removing nodes and edges only
-    lengthens paths, so it stays admissible and the spur searches touch few nodes. Ties break
-    by fewer hops, then by node sequence, so results are deterministic.
-
-    References
-    ----------
-    J. Y. Yen, "Finding the K shortest loopless paths in a network", Management Science
-    17(11):712-716, 1971.
-    """
-
-    def __init__(self, n: int, src: IntArray, dst: IntArray, w: FloatArray) -> None:
-        from scipy.sparse import coo_array
-        from scipy.sparse.csgraph import dijkstra
-
-        self.n = n
-        best: dict[tuple[int, int], float] = {}
-        for u, v, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True):
-            for key in ((u, v), (v, u)):
-                if key not in best or x < best[key]:
-                    best[key] = x
-        self.adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-        for (u, v), x in sorted(best.items()):
-            self.adj[u].append((v, x))
-        self.weight = best
-        rows = np.array([k[0] for k in best], dtype=np.int64)
-        cols = np.array([k[1] for k in best], dtype=np.int64)
-        data = np.array(list(best.values()), dtype=np.float64)
-        graph = coo_array((data, (rows, cols)), shape=(n, n)).tocsr()
-        self.dist = np.asarray(dijkstra(graph, directed=True), dtype=np.float64)
-
-    def _astar(
-        self, s: int, t: int, banned_nodes: set[int], banned_edges: set[tuple[int, int]]
-    ) -> list[int] | None:
-        h = self.dist[:, t].tolist()
-        if not math.isfinite(h[s]):
-            return None
-        g = {s: 0.0}
-        prev: dict[int, int] = {}
-        heap = [(h[s], 0, s)]
-        done: set[int] = set()
-        while heap:
-            _, hops, u = heapq.heappop(heap)
-            if u in done:
-                continue
-            if u == t:
-                path = [t]
-                while path[-1] != s:
-                    path.append(prev[path[-1]])
-                return path[::-1]
-            done.add(u)
-            gu = g[u]
-            for v, x in self.adj[u]:
-                if v in banned_nodes or (u, v) in banned_edges or v in done:
-                    continue
-                gv = gu + x
-                if gv < g.get(v, math.inf) - 1e-12:
-                    g[v] = gv
-                    prev[v] = u
-                    heapq.heappush(heap, (gv + h[v], hops + 1, v))
-        return None
-
-    def cost(self, path: Sequence[int]) -> float:
-        return float(sum(self.weight[(path[i], path[i + 1])] for i in range(len(path) - 1)))
-
-    def paths(self, s: int, t: int, k: int) -> list[list[int]]:
-        first = self._astar(s, t, set(), set())
-        if first is None:
-            return []
-        found = [first]
-        heap: list[tuple[float, int, tuple[int, ...]]] = []
-        seen = {tuple(first)}
-        while len(found) < k:
-            last = found[-1]
-            for j in range(len(last) - 1):
-                root = last[: j + 1]
-                banned_edges = {
-                    (p[j], p[j + 1]) for p in found if len(p) > j + 1 and p[: j + 1] == root
-                }
-                spur = self._astar(root[-1], t, set(root[:-1]), banned_edges)
-                if spur is None:
-                    continue
-                cand = tuple(root[:-1] + spur)
-                if cand not in seen:
-                    seen.add(cand)
-                    heapq.heappush(heap, (self.cost(cand), len(cand), cand))
-            if not heap:
-                break
-            found.append(list(heapq.heappop(heap)[2]))
-        return found
-
-
 @dataclass(frozen=True)
 class RmsaNetwork:
     """A flexgrid network ready for RMSA: links, slot units and candidate paths.
@@ -596,12 +503,13 @@ def build_rmsa_network(
     path_edges: list[IntArray] = []
     where: list[tuple[int, int]] = []
     length = np.full((n * n, k), np.nan)
-    router = _YenRouter(n, src, dst, km_route)
+    router = KShortest(to_csr(n, src, dst, km_route))
     for s in range(n):
         for t in range(n):
             if s == t:
                 continue
-            for i, nodes in enumerate(router.paths(s, t, k)):
+            for i, found in enumerate(router.paths(s, t, k)):
+                nodes = found.nodes.tolist()
                 ids = [hop[(nodes[h], nodes[h + 1])] for h in range(len(nodes) - 1)]
                 path_links[s * n + t].append(tuple(x[0] for x in ids))
                 path_nodes[s * n + t].append(tuple(nodes))

@@ -8,7 +8,7 @@ applied) into dense arrays over demand points × access technologies × compute 
   one-way air/feeder latency, equipment delay and per-user rate;
 * transport: the lowest-latency packet path over the network state from the access node (the
   point's central office, the HAPS feeder node, or the LEO gateway) to each compute site, by
-  ``scipy.sparse.csgraph.dijkstra``, and the path's availability (product of its links'
+  :func:`tsunagu.net.paths.shortest_paths`, and the path's availability (product of its links'
   ``availability``);
 * the geometry floor: the straight-line (chord) distance from the point to each site at the
   speed of light in vacuum — no path of any technology can beat it;
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csgraph
 
 from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import ScenarioError
+from tsunagu.net.paths import shortest_paths, walk
 from tsunagu.net.tables import NetworkState
 from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage
 from tsunagu.sim.twin import Twin
@@ -117,31 +117,19 @@ def _path_log_availability(
 ) -> FloatArray:
     """Sum of ``log(availability)`` over the links of each source → target path, (S, T).
 
-    Walks the predecessor matrix of all (source, target) pairs at once, one hop per
-    iteration; unreachable pairs get ``-inf``.
+    All (source, target) pairs are walked at once (:func:`tsunagu.net.paths.walk`);
+    unreachable pairs get ``-inf``.
     """
     n_s, n_t = sources.size, targets.size
-    src_row = np.repeat(np.arange(n_s), n_t)
-    cur = np.tile(targets, n_s)
-    log_a = np.zeros(cur.size)
-    src_node = sources[src_row]
     log_link = np.log(np.maximum(np.asarray(state.links.availability, dtype=np.float64), 1e-300))
-    find = state.link_lookup("latency_s").find
-    active = cur != src_node
-    reachable = np.ones(cur.size, dtype=bool)
-    for _ in range(pred.shape[1]):
-        if not active.any():
-            break
-        a = np.flatnonzero(active)
-        prev = pred[src_row[a], cur[a]]
-        dead = prev < 0
-        reachable[a[dead]] = False
-        active[a[dead]] = False
-        a, prev = a[~dead], prev[~dead]
-        log_a[a] += log_link[find(prev, cur[a])]
-        cur[a] = prev
-        active[a] = prev != src_node[a]
-    return np.where(reachable, log_a, -np.inf).reshape(n_s, n_t)
+    w = walk(
+        pred,
+        sources,
+        np.tile(targets, n_s),
+        rows=np.repeat(np.arange(n_s), n_t),
+        lookup=state.link_lookup("latency_s"),
+    )
+    return np.where(w.reachable, w.sum(log_link), -np.inf).reshape(n_s, n_t)
 
 
 def view_from_twin(
@@ -214,9 +202,7 @@ def view_from_twin(
 
     # ---- transport -----------------------------------------------------------------------
     site_up = node_up[twin.idx_site].copy()
-    dist, pred = csgraph.dijkstra(
-        st.csr("latency_s"), directed=False, indices=twin.idx_site, return_predecessors=True
-    )
+    dist, pred = shortest_paths(st, twin.idx_site, weight="latency_s")
     targets, inverse = np.unique(access_node, return_inverse=True)
     log_path = _path_log_availability(pred, twin.idx_site, targets, st)  # (S, T)
     transport = dist[:, targets][:, inverse.reshape(n_p, 3)]  # (S, P, A)
