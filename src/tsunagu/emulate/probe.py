@@ -3,7 +3,7 @@
 * ``echo PORT``: a UDP echo server (destination namespace).
 * ``rtt HOST PORT DURATION INTERVAL SIZE DRAIN``: sends a timestamped UDP datagram of SIZE bytes
   every INTERVAL seconds for DURATION seconds from T0, waits DRAIN seconds more for the last
-  echoes and prints one line per echo, ``send_t rtt_s``
+  echoes and prints ``s send_t`` per datagram sent and ``send_t rtt_s`` per echo
   (seconds; the monotonic clock is shared by every namespace). A slot missed (the process was
   not scheduled) is skipped, not sent late in a burst.
 * ``sink PORT``: accepts one TCP connection and prints ``t bytes`` (cumulative bytes received)
@@ -79,7 +79,9 @@ def _rtt(host: str, port: int, duration: float, interval: float, size: int, drai
         now = mono()
         if now >= nxt and nxt < t_end:
             with contextlib.suppress(OSError):  # no route during an outage: keep probing
-                s.send(_HDR.pack(seq, mono()) + pad)
+                t_send = mono()
+                s.send(_HDR.pack(seq, t_send) + pad)
+                out.write(f"s {t_send:.6f}\n")
             seq = max(seq + 1, int((mono() - t0) / interval) + 1)
             nxt = t0 + seq * interval
         # Echoes still in flight after the end get ``drain`` seconds to arrive.

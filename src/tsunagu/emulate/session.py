@@ -127,7 +127,6 @@ class Emulation:
         self._procs: list[subprocess.Popen[str]] = []
         self._old_term: Any = None
         self.netem = False
-        self._interval_s = 0.02
 
     @property
     def src_ns(self) -> str:
@@ -261,7 +260,6 @@ class Emulation:
         if self._relay is None:
             raise EmulationError("run() needs the emulation entered: use `with Emulation(...)`")
         sch = self.schedule
-        self._interval_s = float(rtt_interval_s)
         rel = (sch.time_s - sch.time_s[0]) / self.speed
         wall_end = (sch.end_s - sch.time_s[0]) / self.speed
         bounds = np.append(rel, wall_end)
@@ -341,7 +339,9 @@ class Emulation:
     ) -> EmulationResult:
         sch = self.schedule
         rel = (sch.time_s - sch.time_s[0]) / self.speed
-        pairs = np.array([[float(x) for x in ln.split()] for ln in rtt_out.split("\n") if ln])
+        lines = [ln for ln in rtt_out.split("\n") if ln]
+        sent_t = np.array([float(ln[2:]) for ln in lines if ln.startswith("s ")]) - t0
+        pairs = np.array([[float(x) for x in ln.split()] for ln in lines if ln[0] != "s"])
         pairs = pairs.reshape(-1, 2)
         wall = pairs[:, 0] - t0
         step = np.clip(np.searchsorted(rel, wall, side="right") - 1, 0, sch.n_steps - 1)
@@ -364,7 +364,7 @@ class Emulation:
             }
         )
         bounds = np.append(rel, (sch.end_s - sch.time_s[0]) / self.speed)
-        interval_sent = np.diff(bounds)
+        sent_step = np.clip(np.searchsorted(rel, sent_t, side="right") - 1, 0, sch.n_steps - 1)
         t_sink, b_sink = _parse_sink(sink_out)
         mtu_eff = (1500 - _TCP_IP_BYTES) / 1500
         p50 = np.full(sch.n_steps, np.nan)
@@ -392,7 +392,7 @@ class Emulation:
                 "predicted_rtt_ms": pred,
                 "twin_rtt_ms": sch.predicted_rtt_ms,
                 "rtt_received": received,
-                "rtt_expected": np.floor(interval_sent / self._interval_s).astype(np.int64),
+                "rtt_sent": np.bincount(sent_step, minlength=sch.n_steps).astype(np.int64),
                 "goodput_bps": goodput,
                 "predicted_goodput_bps": np.where(
                     np.isfinite(goodput), bottleneck * mtu_eff, np.nan
