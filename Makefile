@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= runs/japan-2030
 
-.PHONY: run test lint bench clean chromium service-deps emulate-deps fuzz
+.PHONY: run test lint bench clean chromium service-deps emulate-deps fuzz mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ emulate-deps:
 
 test: $(VENV)/.test lint chromium service-deps emulate-deps
 	$(BIN)/python -m pytest -n 2 -q
+
+# Mutation testing of the central model modules (mutmut; not part of `make test`). One module
+# at a time with its targeted tests; report in runs/mutate/report.md. MODULES=ran.pathloss …
+# picks some; MUTATE_CHILDREN sets the parallel workers.
+MUTATE_CHILDREN ?= 2
+mutate: $(VENV)/.test
+	nice -n 10 $(BIN)/python tools/mutate.py --max-children $(MUTATE_CHILDREN) $(MODULES)
 
 bench: $(VENV)/.test
 	$(BIN)/python -m benchmarks

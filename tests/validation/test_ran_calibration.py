@@ -8,7 +8,14 @@ Tolerance 1.5 dB at p5, p50 and p95 (the issue's acceptance bar). Why that much:
 curves are medians of companies whose own curves spread by 1–3 dB at the tails, and a drop of
 20,000 users has a sampling standard error of about 0.2–0.3 dB at p5/p95 for these wide
 (≈ 60 dB) coupling-loss distributions. Measured with seed 1 (docs/validation.md): UMa 6 GHz
-0.86 dB, UMa 30 GHz 0.72 dB, UMi 6 GHz 0.91 dB, UMi 30 GHz 0.87 dB.
+0.86 dB, UMa 30 GHz 0.72 dB, UMa 70 GHz 0.61 dB, UMi 6 GHz 0.91 dB, UMi 30 GHz 0.87 dB,
+UMi 70 GHz 0.82 dB.
+
+Known, unexplained: our coupling loss is 0.6–0.9 dB lower than the reference at p5 and p50 in
+every case (p95 within ±0.5 dB); geometry is within 0.4 dB. The suspect named before, the O2I
+indoor-distance rule, is not the cause: drawing d2D-in from U(0, 25 m) instead of the TR's
+min of two U(0, 25 m) moves the error to −1.1 … −2.0 dB (same drops), the other side. No offset
+compensates it; docs/validation.md keeps it open.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ TOL_DB = 1.5
 
 
 @pytest.mark.parametrize("scenario", ["uma", "umi"])
-@pytest.mark.parametrize("freq_ghz", [6.0, 30.0])
+@pytest.mark.parametrize("freq_ghz", [6.0, 30.0, 70.0])
 def test_large_scale_calibration(scenario: str, freq_ghz: float) -> None:
     res = run_calibration(scenario, freq_ghz, n_users=20_000, seed=1)  # type: ignore[arg-type]
     pick = [res.percentiles.index(p) for p in (5, 50, 95)]
