@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from tsunagu.errors import ScenarioError
 from tsunagu.scenario import load_scenario
 from tsunagu.scenario.schema import Event
+from tsunagu.sim import events
 from tsunagu.sim.events import EventSchedule
 from tsunagu.sim.twin import Twin
 
@@ -238,3 +240,53 @@ def test_surges_multiply_demand_and_the_table_lists_events() -> None:
     assert tbl.num_rows == 2
     assert tbl["kind"].to_pylist() == ["demand_surge"] * 2
     assert tbl["demand_points"].to_pylist()[0] == _twin().demand.name.size
+
+
+# --- the registry: a kind added in this file only ------------------------------------------
+
+
+def _resolve_isolation(ev: Event, ctx: events.ResolveContext) -> events.ResolvedEvent:
+    """Toy kind: every link touching the target node is cut (the node itself stays up)."""
+    if ev.target not in ctx.node_index:
+        raise ctx.unknown("node", ev.target, list(ctx.node_index))
+    node = ctx.node_index[ev.target]
+    links = ctx.twin.static.links
+    hit = np.flatnonzero((links.src == node) | (links.dst == node)).astype(np.intp)
+    return dataclasses.replace(ctx.blank(ev), links=hit, params={"node": float(node)})
+
+
+def _apply_isolation(e: events.ResolvedEvent, time_s: float, eff: events.StepEffects) -> None:
+    eff.link_down[e.links] = True
+
+
+def test_a_registered_kind_is_validated_resolved_and_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(events, "_REGISTRY", dict(events._REGISTRY))  # undone after the test
+    with pytest.raises(ValueError, match="register_event"):
+        _ev(kind="toy_isolation", target="op-a:Tokyo")
+    events.register_event("toy_isolation", _resolve_isolation, _apply_isolation)
+    assert "toy_isolation" in events.registered_event_kinds()
+    with pytest.raises(ScenarioError, match="already registered"):
+        events.register_event("toy_isolation", _resolve_isolation, _apply_isolation)
+    twin = _twin()
+    s = _schedule(_ev(kind="toy_isolation", target="op-a:Tokyo", start_s=600.0, end_s=1800.0))
+    (e,) = s.events
+    node = int(e.params["node"])
+    links = twin.static.links
+    touching = (links.src == node) | (links.dst == node)
+    assert touching.sum() >= 2
+    during = np.asarray(s.apply(twin.state(600.0), 600.0).links.up)[: len(links)]
+    assert not during[touching].any()
+    assert during[~touching].all()
+    assert s.apply(twin.state(600.0), 600.0).nodes.up[node]
+    for t in (0.0, 1800.0):  # outside the window nothing is cut
+        assert np.asarray(s.apply(twin.state(t), t).links.up).all()
+    assert s.table().column("kind").to_pylist() == ["toy_isolation"]
+    with pytest.raises(ScenarioError, match="op-a:Tokyo"):
+        _schedule(_ev(kind="toy_isolation", target="op-a:Tokio"))
+
+
+def test_unknown_kind_names_the_close_ones() -> None:
+    with pytest.raises(ValueError, match="did you mean 'link_down'"):
+        _ev(kind="link_dwn", target="A--B")

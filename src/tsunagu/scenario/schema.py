@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tsunagu.errors import TsunaguError
 
 __all__ = [
     "Carrier",
@@ -334,20 +336,10 @@ class Event(_Strict):
     preset's parameters by name.
     """
 
-    kind: (
-        Literal[
-            "link_down",
-            "node_down",
-            "site_down",
-            "region_power_loss",
-            "demand_surge",
-            "ran_outage",
-            "satellite_failure",
-            "ntn_access_down",
-            "disaster",
-        ]
-        | None
-    ) = None
+    #: A registered event kind (``tsunagu.sim.events.registered_event_kinds()``: link_down,
+    #: node_down, site_down, region_power_loss, demand_surge, ran_outage, satellite_failure,
+    #: ntn_access_down, and any a user registers) or ``disaster`` for a preset.
+    kind: str | None = None
     target: str = ""
     start_s: NonNegativeFloat = 0.0
     end_s: PositiveFloat | None = None
@@ -357,6 +349,19 @@ class Event(_Strict):
     radius_km: PositiveFloat | None = None
     preset: Literal["tohoku-2011", "noto-2024", "nankai"] | None = None
     params: dict[str, float] = {}
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str | None) -> str | None:
+        if kind is None or kind == "disaster":
+            return kind
+        from tsunagu.sim.events import get_event_kind  # the registry (imports this module)
+
+        try:
+            get_event_kind(kind)
+        except TsunaguError as exc:
+            raise ValueError(str(exc)) from None
+        return kind
 
     @model_validator(mode="after")
     def _window(self) -> Event:

@@ -26,6 +26,14 @@ An area is a region ("Tohoku"), a prefecture ("Ishikawa") or ``"all"``, optional
 the circle ``center_lat_deg``/``center_lon_deg``/``radius_km``. Shares of cells down from
 several events in one place add up (each names a different cause), capped at all cells.
 
+Each kind is one entry of a registry (:func:`register_event`): a ``resolve`` that turns the
+scenario's :class:`~tsunagu.scenario.schema.Event` into a :class:`ResolvedEvent` once (names to
+indices and masks, random draws with the scenario seed), and an ``apply`` that writes the
+event's effect at one instant into a :class:`StepEffects` (nodes, links and satellites down,
+share of cells down, NTN access blocked, demand factor). The built-in kinds above are
+registered at import; a user adds a kind with one call, and the scenario schema accepts every
+registered kind. Presets (``disaster``) expand into registered kinds before resolution.
+
 Contradictory events: two events of the same kind on the same target (same area and circle, or
 same node/link/constellation) whose windows overlap and whose ``factor`` differs — which factor
 holds in the overlap is undefined, so the schedule refuses them.
@@ -34,8 +42,8 @@ holds in the overlap is undefined, so the schedule refuses them.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,13 +59,20 @@ from tsunagu.sim.disasters import expand_disaster
 if TYPE_CHECKING:
     from tsunagu.sim.twin import Twin
 
-__all__ = ["EventSchedule", "ResolvedEvent"]
+__all__ = [
+    "EventKind",
+    "EventSchedule",
+    "ResolveContext",
+    "ResolvedEvent",
+    "StepEffects",
+    "get_event_kind",
+    "register_event",
+    "registered_event_kinds",
+]
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 IntpArray = npt.NDArray[np.intp]
-
-_AREA_KINDS = frozenset({"region_power_loss", "ran_outage", "ntn_access_down", "demand_surge"})
 
 
 def _unknown(kind: str, name: str, known: Sequence[str], where: str) -> ScenarioError:
@@ -81,9 +96,156 @@ class ResolvedEvent:
     satellites: IntpArray  # satellite indices into the twin's satellite list
     points: BoolArray  # demand points in the area (area kinds)
     key: tuple[object, ...] = ()  # what the event acts on (for the contradiction check)
+    params: dict[str, float] = field(default_factory=dict)  # kind-specific numbers, SI units
 
     def active(self, time_s: float) -> bool:
         return self.start_s <= time_s < self.end_s
+
+
+@dataclass
+class StepEffects:
+    """What the active events do at one instant; each kind's ``apply`` writes into it.
+
+    Attributes
+    ----------
+    node_down : (N,) bool
+        Static nodes down (node ids of ``twin.static``).
+    link_down : (L,) bool
+        Static links down.
+    satellite_down : (S,) bool
+        The twin's satellites (all constellations, in scenario order) failed.
+    ran_share_down : (P,) float
+        Share of each demand point's cells down, summed over events (read capped at 1).
+    ntn_blocked : (P,) bool
+        Demand points that cannot reach HAPS or LEO.
+    demand_factor : (P,) float
+        Demand multiplier of each demand point.
+    """
+
+    node_down: BoolArray
+    link_down: BoolArray
+    satellite_down: BoolArray
+    ran_share_down: FloatArray
+    ntn_blocked: BoolArray
+    demand_factor: FloatArray
+
+
+class ResolveContext:
+    """What a kind's ``resolve`` may use: the twin, name look-ups, areas and seeded draws."""
+
+    def __init__(self, schedule: EventSchedule, where: str, index: int) -> None:
+        self._schedule = schedule
+        #: Where the event came from, for messages ("events[3]", "events[1] (preset …)").
+        self.where = where
+        self._i = index
+
+    @property
+    def twin(self) -> Twin:
+        return self._schedule._twin
+
+    @property
+    def node_index(self) -> dict[str, int]:
+        """Node name (and unambiguous bare backbone city) → static node id."""
+        return self._schedule._index
+
+    def rng(self) -> np.random.Generator:
+        """This event's generator: the schedule seed and the event's position in the list."""
+        return self._schedule._rng(self._i)
+
+    def area_mask(self, ev: Event) -> BoolArray:
+        """Demand points in the event's area (and circle); ScenarioError naming close areas."""
+        mask = self._schedule._area_mask(ev.target, circle_of(ev))
+        if mask is None:
+            raise _unknown("area", ev.target, self._schedule._areas, self.where)
+        return mask
+
+    def unknown(self, what: str, name: str, known: Sequence[str]) -> ScenarioError:
+        """A ScenarioError for an unknown name, with the closest known names."""
+        return _unknown(what, name, known, self.where)
+
+    def blank(self, ev: Event) -> ResolvedEvent:
+        """The event with its window and factor and no target yet (fill with ``replace``)."""
+        empty = np.zeros(0, dtype=np.intp)
+        return ResolvedEvent(
+            kind=str(ev.kind),
+            target=ev.target,
+            start_s=float(ev.start_s),
+            end_s=float(ev.end_s) if ev.end_s is not None else float("inf"),
+            factor=float(ev.factor),
+            origin=self.where,
+            nodes=empty,
+            links=empty,
+            satellites=empty,
+            points=np.zeros(self.twin.demand.name.size, dtype=bool),
+            key=(str(ev.kind), ev.target.lower(), circle_of(ev)),
+        )
+
+
+Resolver = Callable[[Event, ResolveContext], ResolvedEvent]
+Applier = Callable[[ResolvedEvent, float, StepEffects], None]
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One registered event kind.
+
+    ``resolve(event, ctx) -> ResolvedEvent`` runs once when the schedule is built;
+    ``apply(resolved, time_s, effects)`` runs at every step inside the event's window
+    ``[start_s, end_s)`` and writes its effect into ``effects`` (in place).
+    """
+
+    kind: str
+    resolve: Resolver
+    apply: Applier
+
+
+_REGISTRY: dict[str, EventKind] = {}
+
+
+def register_event(kind: str, resolve: Resolver, apply: Applier, *, replace: bool = False) -> None:
+    """Register an event kind (a scenario's ``events[*].kind``) with its resolve and apply.
+
+    Raises
+    ------
+    ScenarioError
+        If ``kind`` is already registered and ``replace`` is False, or is not a plain name.
+    """
+    if not kind or not kind.replace("_", "").replace("-", "").isalnum() or kind == "disaster":
+        raise ScenarioError(
+            f"event kind {kind!r} must be a plain name such as 'fibre_cut' ('disaster' is "
+            "reserved for presets)"
+        )
+    if kind in _REGISTRY and not replace:
+        raise ScenarioError(
+            f"event kind {kind!r} is already registered; pass replace=True to override it"
+        )
+    _REGISTRY[kind] = EventKind(kind=kind, resolve=resolve, apply=apply)
+
+
+def registered_event_kinds() -> list[str]:
+    """The registered event kinds, in registration order (presets: kind ``disaster``)."""
+    return list(_REGISTRY)
+
+
+def get_event_kind(kind: str) -> EventKind:
+    """The registered kind; ScenarioError naming the close ones when unknown."""
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        close = difflib.get_close_matches(kind, registered_event_kinds(), n=3)
+        raise ScenarioError(
+            f"unknown event kind {kind!r}"
+            + (f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "")
+            + f" (registered: {', '.join(registered_event_kinds())}; add one with "
+            "tsunagu.sim.events.register_event)"
+        ) from None
+
+
+def circle_of(ev: Event) -> tuple[float, float, float] | None:
+    """The event's circle ``(lat_deg, lon_deg, radius_km)``, or None."""
+    if ev.center_lat_deg is None or ev.center_lon_deg is None or ev.radius_km is None:
+        return None
+    return (ev.center_lat_deg, ev.center_lon_deg, ev.radius_km)
 
 
 class EventSchedule:
@@ -123,7 +285,6 @@ class EventSchedule:
         self._areas = sorted(
             {*(str(n) for n in prefs.name_en), *(str(r) for r in prefs.region), "all"}
         )
-        self._hold_s = sc.ran.battery_hold_s
         self._n_sat = int(sum(c.planes * c.sats_per_plane for c in sc.ntn.constellations))
         run_end = float(twin.times_s[-1] + sc.timeline.step_s) if twin.times_s.size else 0.0
 
@@ -140,6 +301,7 @@ class EventSchedule:
         starts = [e.start_s for e in self.events]
         #: When the first event starts (``inf`` without events).
         self.first_start_s = min(starts) if starts else float("inf")
+        self._last: tuple[float, StepEffects] | None = None
 
     # --- resolution ----------------------------------------------------------------------------
     def _area_mask(
@@ -166,132 +328,12 @@ class EventSchedule:
             raise _unknown("area", target, self._areas, "disaster preset")
         return float(np.sum(self._twin.ran.sites[mask]))
 
-    @staticmethod
-    def _circle(ev: Event) -> tuple[float, float, float] | None:
-        if ev.center_lat_deg is None or ev.center_lon_deg is None or ev.radius_km is None:
-            return None
-        return (ev.center_lat_deg, ev.center_lon_deg, ev.radius_km)
-
     def _rng(self, i: int) -> np.random.Generator:
         return np.random.default_rng([self._seed, i])
 
     def _resolve(self, ev: Event, where: str, i: int) -> ResolvedEvent:
-        empty = np.zeros(0, dtype=np.intp)
-        no_points = np.zeros(self._twin.demand.name.size, dtype=bool)
-        kind = str(ev.kind)
-        end = float(ev.end_s) if ev.end_s is not None else float("inf")
-        nodes = links = sats = empty
-        points = no_points
-        if kind in ("node_down", "site_down"):
-            sites = [s.name for s in self._twin.scenario.compute.sites]
-            known = list(self._index) if kind == "node_down" else sites
-            if ev.target not in known:
-                raise _unknown(
-                    "node" if kind == "node_down" else "compute site", ev.target, known, where
-                )
-            nodes = np.array([self._index[ev.target]], dtype=np.intp)
-        elif kind == "link_down":
-            links = self._resolve_links(ev, where, i)
-        elif kind == "satellite_failure":
-            sats = self._resolve_satellites(ev, where, i)
-        else:
-            mask = self._area_mask(ev.target, self._circle(ev))
-            if mask is None:
-                raise _unknown("area", ev.target, self._areas, where)
-            points = mask
-        return ResolvedEvent(
-            kind=kind,
-            target=ev.target,
-            start_s=float(ev.start_s),
-            end_s=end,
-            factor=float(ev.factor),
-            origin=where,
-            nodes=nodes,
-            links=links,
-            satellites=sats,
-            points=points,
-            key=(kind, ev.target.lower(), self._circle(ev)),
-        )
-
-    def _resolve_links(self, ev: Event, where: str, i: int) -> IntpArray:
-        links = self._twin.static.links
-        a, sep, b = ev.target.partition("--")
-        if sep:
-            for end in (a, b):
-                if end not in self._index:
-                    raise _unknown("node", end, list(self._index), where)
-            u, v = self._index[a], self._index[b]
-            hit = np.flatnonzero(
-                ((links.src == u) & (links.dst == v)) | ((links.src == v) & (links.dst == u))
-            )
-            if hit.size == 0:
-                raise ScenarioError(f"{where}: there is no link between {a!r} and {b!r}")
-            return hit.astype(np.intp)
-        if ev.target == "backbone":
-            n_bb = self._twin.backbone.node_name.size
-            cand = np.flatnonzero(
-                (links.medium_code == 0) & (links.src < n_bb) & (links.dst < n_bb)
-            )
-            n_cut = round(ev.factor * cand.size)
-            return np.sort(self._rng(i).choice(cand, size=n_cut, replace=False)).astype(np.intp)
-        circle = self._circle(ev)
-        mask = self._area_mask(ev.target, circle)
-        if mask is None:
-            raise ScenarioError(
-                f"{where}: link target {ev.target!r} is neither 'NODE--NODE' "
-                "(e.g. 'A:Sendai--A:Tokyo') nor an area"
-                + (
-                    f"; did you mean {difflib.get_close_matches(ev.target, self._areas, n=1)[0]!r}?"
-                    if difflib.get_close_matches(ev.target, self._areas, n=1)
-                    else ""
-                )
-            )
-        n_nodes = self._twin.static.n_nodes
-        in_area = np.zeros(n_nodes, dtype=bool)
-        in_area[self._twin.idx_demand[mask]] = True
-        if circle is not None:
-            nd = self._twin.static.nodes
-            dist = geo.great_circle_m(circle[0], circle[1], nd.lat_deg, nd.lon_deg)
-            fixed = np.asarray(nd.alt_m) < 1000.0
-            in_area |= fixed & (np.asarray(dist) <= circle[2] * 1e3)
-        fibre = links.medium_code == 0
-        cand = np.flatnonzero(fibre & (in_area[links.src] | in_area[links.dst]))
-        if cand.size == 0:
-            raise ScenarioError(
-                f"{where}: no fibre link touches area {ev.target!r}; widen the area or its circle"
-            )
-        n_cut = round(ev.factor * cand.size)
-        return np.sort(self._rng(i).choice(cand, size=n_cut, replace=False)).astype(np.intp)
-
-    def _resolve_satellites(self, ev: Event, where: str, i: int) -> IntpArray:
-        consts = self._twin.scenario.ntn.constellations
-        offsets: dict[str, tuple[int, int]] = {}
-        off = 0
-        for c in consts:
-            n = c.planes * c.sats_per_plane
-            offsets[c.name] = (off, n)
-            off += n
-        name, sep, ids = ev.target.partition(":")
-        if name not in offsets:
-            raise _unknown("constellation", name, list(offsets), where)
-        start, n = offsets[name]
-        if sep:
-            try:
-                chosen = np.array([int(x) for x in ids.split(",") if x.strip()], dtype=np.intp)
-            except ValueError:
-                raise ScenarioError(
-                    f"{where}: satellite list {ids!r} must be comma-separated integers, "
-                    f"e.g. '{name}:0,5,17'"
-                ) from None
-            bad = chosen[(chosen < 0) | (chosen >= n)]
-            if chosen.size == 0 or bad.size:
-                raise ScenarioError(
-                    f"{where}: satellite indices {bad.tolist() or ids!r} are outside "
-                    f"{name!r} (0..{n - 1})"
-                )
-            return np.unique(chosen) + start
-        n_fail = round(ev.factor * n)
-        return np.sort(self._rng(i).choice(n, size=n_fail, replace=False)).astype(np.intp) + start
+        kind = get_event_kind(str(ev.kind))
+        return kind.resolve(ev, ResolveContext(self, where, i))
 
     def _check_contradictions(self) -> None:
         seen: dict[tuple[object, ...], list[ResolvedEvent]] = {}
@@ -311,63 +353,59 @@ class EventSchedule:
             seen.setdefault(key, []).append(e)
 
     # --- per-step queries ------------------------------------------------------------------
+    def effects(self, time_s: float) -> StepEffects:
+        """The effects of every event active at ``time_s``, each applied by its kind."""
+        if self._last is not None and self._last[0] == time_s:
+            return self._last[1]
+        tw = self._twin
+        n_p = tw.demand.name.size
+        eff = StepEffects(
+            node_down=np.zeros(tw.static.n_nodes, dtype=bool),
+            link_down=np.zeros(len(tw.static.links), dtype=bool),
+            satellite_down=np.zeros(self._n_sat, dtype=bool),
+            ran_share_down=np.zeros(n_p),
+            ntn_blocked=np.zeros(n_p, dtype=bool),
+            demand_factor=np.ones(n_p),
+        )
+        for e in self.events:
+            if e.active(time_s):
+                get_event_kind(e.kind).apply(e, time_s, eff)
+        self._last = (time_s, eff)
+        return eff
+
     def apply(self, state: NetworkState, time_s: float) -> NetworkState:
         """The state with the nodes, links and satellites failed at ``time_s`` set down."""
-        active = [
-            e
-            for e in self.events
-            if e.kind in ("node_down", "site_down", "link_down", "satellite_failure")
-            and e.active(time_s)
-        ]
-        if not active:
+        eff = self.effects(time_s)
+        if not (eff.node_down.any() or eff.link_down.any() or eff.satellite_down.any()):
             return state
         node_up = np.array(state.nodes.up, copy=True)
         link_up = np.array(state.links.up, copy=True)
-        n_static = self._twin.static.n_nodes
-        has_sats = state.n_nodes > n_static
-        for e in active:
-            node_up[e.nodes] = False
-            link_up[e.links] = False
-            if e.satellites.size and has_sats:
-                node_up[n_static + e.satellites] = False
+        n_static = eff.node_down.size
+        node_up[:n_static] &= ~eff.node_down
+        link_up[: eff.link_down.size] &= ~eff.link_down
+        if state.n_nodes > n_static:
+            sats = np.flatnonzero(eff.satellite_down)
+            node_up[n_static + sats[n_static + sats < state.n_nodes]] = False
         return state.with_up(node_up, link_up)
 
     def failed_satellites(self, time_s: float) -> BoolArray:
         """Which of the twin's satellites have failed at ``time_s``."""
-        down = np.zeros(self._n_sat, dtype=bool)
-        for e in self.events:
-            if e.kind == "satellite_failure" and e.active(time_s):
-                down[e.satellites] = True
-        return down
+        return self.effects(time_s).satellite_down.copy()
 
     def ran_share_down(self, time_s: float) -> FloatArray:
         """Share of each demand point's cells that are down at ``time_s`` (0..1).
 
         Power loss counts after the battery hold-up; shares of different events add up.
         """
-        share = np.zeros(self._twin.demand.name.size)
-        for e in self.events:
-            outage = e.kind == "ran_outage" and e.active(time_s)
-            dark = e.kind == "region_power_loss" and e.start_s + self._hold_s <= time_s < e.end_s
-            if outage or dark:
-                share += np.where(e.points, e.factor, 0.0)
-        return np.minimum(share, 1.0)
+        return np.minimum(self.effects(time_s).ran_share_down, 1.0)
 
     def ntn_blocked(self, time_s: float) -> BoolArray:
         """Demand points that cannot reach HAPS or LEO at ``time_s``."""
-        blocked = np.zeros(self._twin.demand.name.size, dtype=bool)
-        for e in self.events:
-            if e.kind == "ntn_access_down" and e.active(time_s):
-                blocked |= e.points
-        return blocked
+        return self.effects(time_s).ntn_blocked.copy()
 
     def surge(self, time_s: float) -> FloatArray:
         """Demand multiplier of each demand point at ``time_s``."""
-        f = np.ones(self._twin.demand.name.size)
-        for e in self.events:
-            if e.kind == "demand_surge" and e.active(time_s):
-                f = np.where(e.points, f * e.factor, f)
-        return f
+        return self.effects(time_s).demand_factor.copy()
 
     def table(self) -> pa.Table:
         """The concrete events, one row each (the run's ``events`` table)."""
@@ -386,3 +424,151 @@ class EventSchedule:
                 "satellites": pa.array([int(e.satellites.size) for e in ev], pa.int64()),
             }
         )
+
+
+# --- the built-in kinds -------------------------------------------------------------------------
+
+
+def _resolve_node(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    known = list(ctx.node_index)
+    if ev.target not in known:
+        raise ctx.unknown("node", ev.target, known)
+    nodes = np.array([ctx.node_index[ev.target]], dtype=np.intp)
+    return replace(ctx.blank(ev), nodes=nodes)
+
+
+def _resolve_site(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    sites = [s.name for s in ctx.twin.scenario.compute.sites]
+    if ev.target not in sites:
+        raise ctx.unknown("compute site", ev.target, sites)
+    nodes = np.array([ctx.node_index[ev.target]], dtype=np.intp)
+    return replace(ctx.blank(ev), nodes=nodes)
+
+
+def _resolve_links(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    twin, index, where = ctx.twin, ctx.node_index, ctx.where
+    links = twin.static.links
+    a, sep, b = ev.target.partition("--")
+    if sep:
+        for end in (a, b):
+            if end not in index:
+                raise ctx.unknown("node", end, list(index))
+        u, v = index[a], index[b]
+        hit = np.flatnonzero(
+            ((links.src == u) & (links.dst == v)) | ((links.src == v) & (links.dst == u))
+        )
+        if hit.size == 0:
+            raise ScenarioError(f"{where}: there is no link between {a!r} and {b!r}")
+        return replace(ctx.blank(ev), links=hit.astype(np.intp))
+    if ev.target == "backbone":
+        n_bb = twin.backbone.node_name.size
+        cand = np.flatnonzero((links.medium_code == 0) & (links.src < n_bb) & (links.dst < n_bb))
+        n_cut = round(ev.factor * cand.size)
+        cut = np.sort(ctx.rng().choice(cand, size=n_cut, replace=False)).astype(np.intp)
+        return replace(ctx.blank(ev), links=cut)
+    circle = circle_of(ev)
+    try:
+        mask = ctx.area_mask(ev)
+    except ScenarioError:
+        close = difflib.get_close_matches(ev.target, ctx._schedule._areas, n=1)
+        raise ScenarioError(
+            f"{where}: link target {ev.target!r} is neither 'NODE--NODE' "
+            "(e.g. 'A:Sendai--A:Tokyo') nor an area"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+        ) from None
+    in_area = np.zeros(twin.static.n_nodes, dtype=bool)
+    in_area[twin.idx_demand[mask]] = True
+    if circle is not None:
+        nd = twin.static.nodes
+        dist = geo.great_circle_m(circle[0], circle[1], nd.lat_deg, nd.lon_deg)
+        fixed = np.asarray(nd.alt_m) < 1000.0
+        in_area |= fixed & (np.asarray(dist) <= circle[2] * 1e3)
+    fibre = links.medium_code == 0
+    cand = np.flatnonzero(fibre & (in_area[links.src] | in_area[links.dst]))
+    if cand.size == 0:
+        raise ScenarioError(
+            f"{where}: no fibre link touches area {ev.target!r}; widen the area or its circle"
+        )
+    n_cut = round(ev.factor * cand.size)
+    cut = np.sort(ctx.rng().choice(cand, size=n_cut, replace=False)).astype(np.intp)
+    return replace(ctx.blank(ev), links=cut)
+
+
+def _resolve_satellites(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    where = ctx.where
+    offsets: dict[str, tuple[int, int]] = {}
+    off = 0
+    for c in ctx.twin.scenario.ntn.constellations:
+        n = c.planes * c.sats_per_plane
+        offsets[c.name] = (off, n)
+        off += n
+    name, sep, ids = ev.target.partition(":")
+    if name not in offsets:
+        raise ctx.unknown("constellation", name, list(offsets))
+    start, n = offsets[name]
+    if sep:
+        try:
+            chosen = np.array([int(x) for x in ids.split(",") if x.strip()], dtype=np.intp)
+        except ValueError:
+            raise ScenarioError(
+                f"{where}: satellite list {ids!r} must be comma-separated integers, "
+                f"e.g. '{name}:0,5,17'"
+            ) from None
+        bad = chosen[(chosen < 0) | (chosen >= n)]
+        if chosen.size == 0 or bad.size:
+            raise ScenarioError(
+                f"{where}: satellite indices {bad.tolist() or ids!r} are outside "
+                f"{name!r} (0..{n - 1})"
+            )
+        return replace(ctx.blank(ev), satellites=np.unique(chosen) + start)
+    n_fail = round(ev.factor * n)
+    sats = np.sort(ctx.rng().choice(n, size=n_fail, replace=False)).astype(np.intp) + start
+    return replace(ctx.blank(ev), satellites=sats)
+
+
+def _resolve_area(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    return replace(ctx.blank(ev), points=ctx.area_mask(ev))
+
+
+def _resolve_power_loss(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
+    dark_from_s = float(ev.start_s) + ctx.twin.scenario.ran.battery_hold_s
+    return replace(_resolve_area(ev, ctx), params={"dark_from_s": dark_from_s})
+
+
+def _apply_nodes_down(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.node_down[e.nodes] = True
+
+
+def _apply_links_down(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.link_down[e.links] = True
+
+
+def _apply_satellites_down(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.satellite_down[e.satellites] = True
+
+
+def _apply_ran_outage(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.ran_share_down += np.where(e.points, e.factor, 0.0)
+
+
+def _apply_power_loss(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    if time_s >= e.params["dark_from_s"]:  # the batteries have run out
+        eff.ran_share_down += np.where(e.points, e.factor, 0.0)
+
+
+def _apply_ntn_blocked(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.ntn_blocked |= e.points
+
+
+def _apply_surge(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    eff.demand_factor[e.points] *= e.factor
+
+
+register_event("link_down", _resolve_links, _apply_links_down)
+register_event("node_down", _resolve_node, _apply_nodes_down)
+register_event("site_down", _resolve_site, _apply_nodes_down)
+register_event("region_power_loss", _resolve_power_loss, _apply_power_loss)
+register_event("demand_surge", _resolve_area, _apply_surge)
+register_event("ran_outage", _resolve_area, _apply_ran_outage)
+register_event("satellite_failure", _resolve_satellites, _apply_satellites_down)
+register_event("ntn_access_down", _resolve_area, _apply_ntn_blocked)
