@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import csv
+import importlib.resources
+import io
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -82,3 +86,14 @@ def test_spread_demand_rejects_bad_input() -> None:
         spread_demand(np.zeros(3), np.ones(2), 1.0)
     with pytest.raises(ScenarioError):
         spread_demand(np.ones(3), np.array([1.0, -1.0]), 1.0)
+
+
+def test_profile_passes_through_shipped_hourly_means() -> None:
+    """At the middle of each local hour the multiplier is that hour's shipped weight / mean."""
+    text = importlib.resources.files("tsunagu.data").joinpath("traffic_diurnal.csv").read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    nt = NationalTraffic.load()
+    mid_s = (np.arange(24) + 0.5) * 3600.0
+    for c in CLASSES:
+        w = np.array([float(r[c]) for r in rows])
+        np.testing.assert_allclose(nt.profile(mid_s, c), w / w.mean(), rtol=1e-12)

@@ -117,8 +117,10 @@ def render_report(run_dir: Path) -> str:
     run = read_run(Path(run_dir))
     figures = figures_from_data(run)
     from tsunagu.report.fig_emulate import emulation_section
+    from tsunagu.report.fig_load import load_section
 
-    return _page(run, figures, extra=emulation_section(Path(run_dir)))
+    extra = load_section(Path(run_dir)) + emulation_section(Path(run_dir))
+    return _page(run, figures, extra=extra)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
