@@ -75,7 +75,11 @@ def emulate(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the loss draws.")] = 0,
     write: Annotated[
-        bool, typer.Option(help="Write emulation_*.parquet and emulation.json into RUN_DIR.")
+        bool,
+        typer.Option(
+            help="Write emulation_*.parquet and emulation.json into RUN_DIR (and redraw its "
+            "report.html when there is one)."
+        ),
     ] = True,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-step table as JSON.")
@@ -111,6 +115,10 @@ def emulate(
                 client=commands.get("client"),
             )
         written = write_emulation(run_dir, result) if write else []
+        if written and (run_dir / "report.html").is_file():
+            from tsunagu.report import write_report
+
+            written.append(write_report(run_dir))  # the report draws the new emulation
     except TsunaguError as exc:
         fail(exc)
         return
