@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tsunagu.cli._common import BoundaryGroup, console, err, fail, fmt_value, print_json, say
-from tsunagu.errors import TsunaguError
+from tsunagu.errors import ScenarioError, TsunaguError
 from tsunagu.sim import catalogue as kc
 
 app = typer.Typer(
@@ -72,7 +72,7 @@ def run(
     from tsunagu.results.store import check_out_dir
     from tsunagu.runner import run as run_scenario
     from tsunagu.scenario import load_scenario
-    from tsunagu.scenario.loader import slug
+    from tsunagu.scenario.loader import locate, slug
     from tsunagu.sim.estimate import format_bytes, memory_budget_bytes, preflight
 
     try:
@@ -84,7 +84,10 @@ def run(
             sc = with_policy(sc, policy)
         out_dir = out if out is not None else Path("runs") / slug(sc.name)
         check_out_dir(out_dir)
-        twin, estimate = preflight(sc, budget)
+        try:
+            twin, estimate = preflight(sc, budget)
+        except ScenarioError as exc:
+            raise locate(scenario, exc) from None
         err.print(
             f"estimated peak memory {format_bytes(estimate.total_bytes)} "
             f"(budget {format_bytes(budget)})",
@@ -143,11 +146,15 @@ def validate(
     """Check a scenario as `tsunagu run` would (schema, topologies, places, event targets,
     memory estimate) and report the first problem with file:line and the fix."""
     from tsunagu.scenario import load_scenario
+    from tsunagu.scenario.loader import locate
     from tsunagu.sim.estimate import memory_budget_bytes, preflight
 
     try:
         sc = load_scenario(scenario)
-        _, estimate = preflight(sc, memory_budget_bytes(memory_budget))
+        try:
+            _, estimate = preflight(sc, memory_budget_bytes(memory_budget))
+        except ScenarioError as exc:
+            raise locate(scenario, exc) from None
     except TsunaguError as exc:
         if as_json:
             print_json({"valid": False, "error": str(exc)})

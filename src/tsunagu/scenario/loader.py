@@ -31,8 +31,10 @@ from tsunagu.scenario.schema import Scenario
 
 __all__ = [
     "SIZE_LIMIT_ENV",
+    "FieldError",
     "builtin_scenarios",
     "load_scenario",
+    "locate",
     "max_scenario_bytes",
     "scenario_from_text",
     "slug",
@@ -149,6 +151,39 @@ def scenario_from_text(text: str, filename: str = "<string>") -> Scenario:
     _check_size(len(text.encode("utf-8", "surrogatepass")), filename)
     parsed = _parse_yaml(text, filename)
     return _validate(parsed, filename)
+
+
+class FieldError(ScenarioError):
+    """A scenario error found after validation that names its field (``events[0]``); the CLI
+    adds the file and line with :func:`locate`."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def locate(source: str | os.PathLike[str], error: ScenarioError) -> ScenarioError:
+    """``error`` with ``FILE:LINE:`` of its field in ``source`` in front, when it names one."""
+    field = getattr(error, "field", "")
+    if not field:
+        return error
+    try:
+        if isinstance(source, str) and source in builtin_scenarios():
+            resource = _builtin_dir() / f"{source}.yaml"
+            text, filename = resource.read_text("utf-8"), str(resource)
+        else:
+            text, filename = Path(source).read_text("utf-8"), os.fspath(source)
+        parsed = _parse_yaml(text, filename)
+    except (OSError, UnicodeDecodeError, ScenarioError):
+        return error
+    loc: Path_ = tuple(
+        int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", field)
+    )
+    line = _line_of(loc, parsed)
+    message = str(error)
+    if not message.startswith(field):
+        message = f"{field}: {message}"
+    return ScenarioError(f"{filename}:{line}: {message}")
 
 
 def slug(name: str) -> str:
@@ -423,6 +458,111 @@ class _Builder:
 
 
 def _validate(parsed: _Parsed, filename: str) -> Scenario:
+    sc = _model(parsed, filename)
+    problems = [*_implausible(sc, parsed, filename), *_late_events(sc, parsed, filename)]
+    if problems:
+        problems.sort()
+        lines = [problems[0][1]]
+        if len(problems) > 1:
+            lines.append(f"{len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}:")
+            lines.extend(f"  {text}" for _, text in problems[1 : 1 + _MAX_LISTED])
+        raise ScenarioError("\n".join(lines))
+    return sc
+
+
+@dataclass(frozen=True)
+class _Range:
+    path: tuple[str, ...]
+    low: float
+    high: float
+    unit: str
+    reason: str
+
+
+def _plausible_ranges() -> list[_Range]:
+    import csv
+    import io
+
+    text = (resources.files("tsunagu.data") / "plausible_ranges.csv").read_text("utf-8")
+    body = "".join(ln for ln in text.splitlines(True) if not ln.startswith("#"))
+    return [
+        _Range(
+            tuple(re.split(r"\.(?![^\[]*\])", row["path"])),
+            float(row["low"]),
+            float(row["high"]),
+            row["unit"],
+            row["reason"],
+        )
+        for row in csv.DictReader(io.StringIO(body))
+    ]
+
+
+def _expand(data: Any, parts: tuple[str, ...], prefix: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Concrete (path, value) pairs for a pattern like ``ran.carriers[*].tx_power_dbm``."""
+    if not parts:
+        yield prefix, data
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        if isinstance(data, dict):
+            for key, value in data.items():
+                yield from _expand(value, rest, (*prefix, key))
+        return
+    key, star = (head[:-3], True) if head.endswith("[*]") else (head, False)
+    if not isinstance(data, dict) or key not in data:
+        return
+    value = data[key]
+    if not star:
+        yield from _expand(value, rest, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _expand(item, rest, (*prefix, key, i))
+
+
+def _implausible(sc: Scenario, parsed: _Parsed, filename: str) -> list[tuple[int, str]]:
+    allowed = set(sc.allow_implausible)
+    if "all" in allowed:
+        return []
+    out: list[tuple[int, str]] = []
+    for rng in _plausible_ranges():
+        for loc, value in _expand(parsed.data, rng.path):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue  # the schema has already checked the type
+            dotted = _dotted(loc)
+            if rng.low <= value <= rng.high or dotted in allowed:
+                continue
+            line = _line_of(loc, parsed)
+            out.append(
+                (
+                    line,
+                    f"{filename}:{line}: {dotted}: {value:g} {rng.unit} is outside the "
+                    f"plausible range {rng.low:g}-{rng.high:g} {rng.unit} ({rng.reason}). "
+                    f"Fix: correct the value (check its unit), or list '{dotted}' under "
+                    "allow_implausible if the study means it.",
+                )
+            )
+    return out
+
+
+def _late_events(sc: Scenario, parsed: _Parsed, filename: str) -> list[tuple[int, str]]:
+    end = sc.timeline.duration_s
+    out: list[tuple[int, str]] = []
+    for i, event in enumerate(sc.events):
+        if event.start_s >= end:
+            loc: Path_ = ("events", i, "start_s")
+            line = _line_of(loc, parsed)
+            out.append(
+                (
+                    line,
+                    f"{filename}:{line}: {_dotted(loc)}: the event starts at {event.start_s:g} s, "
+                    f"at or after the end of the run (timeline.duration_s {end:g} s), so it "
+                    "would never happen. Fix: start it earlier or lengthen the run.",
+                )
+            )
+    return out
+
+
+def _model(parsed: _Parsed, filename: str) -> Scenario:
     try:
         return Scenario.model_validate(parsed.data)
     except ValidationError as exc:

@@ -417,6 +417,10 @@ class Scenario(_Strict):
     services: list[Service] = Field(min_length=1)
     events: list[Event] = []
     policy: str = "nearest-feasible"
+    allow_implausible: list[str] = Field(
+        default=[],
+        description="dotted paths (or 'all') allowed outside data/plausible_ranges.csv",
+    )
 
     @model_validator(mode="after")
     def _unique_services(self) -> Scenario:

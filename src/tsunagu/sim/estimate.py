@@ -32,13 +32,15 @@ and raises :class:`~tsunagu.errors.ScenarioError` with the estimate and the fix 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tsunagu.errors import ScenarioError
+from tsunagu.errors import ScenarioError, TsunaguError
 from tsunagu.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -284,16 +286,21 @@ def preflight(sc: Scenario, budget_bytes: float) -> tuple[Twin, RunEstimate]:
     import duckdb  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 
+    from tsunagu.scenario.loader import FieldError
     from tsunagu.sim.engine import run_twin  # noqa: F401
     from tsunagu.sim.events import EventSchedule
     from tsunagu.sim.twin import Twin
 
+    _references(sc)
     rough = estimate_run(sc, baseline_bytes=process_rss_bytes())
     check_memory(
         rough.total_bytes, budget_bytes, f"this run ({rough.describe()})", run_fix(rough, sc)
     )
-    twin = Twin(sc)
-    EventSchedule(sc.events, twin, seed=sc.timeline.seed)
+    try:
+        twin = Twin(sc)
+        EventSchedule(sc.events, twin, seed=sc.timeline.seed)
+    except TsunaguError as exc:
+        raise FieldError(_field_of(str(exc)), str(exc)) from None
     est = estimate_run(
         sc,
         demand_points=int(twin.demand.name.size),
@@ -303,3 +310,43 @@ def preflight(sc: Scenario, budget_bytes: float) -> tuple[Twin, RunEstimate]:
     )
     check_memory(est.total_bytes, budget_bytes, f"this run ({est.describe()})", run_fix(est, sc))
     return twin, est
+
+
+_FIELD_AT_START = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*):")
+
+
+def _field_of(message: str) -> str:
+    """The scenario field a build error names at its start (``events[0]: ...``), if any."""
+    if message.startswith("max_points"):
+        return "demand.max_points"
+    m = _FIELD_AT_START.match(message)
+    return m.group(1) if m else ""
+
+
+def _references(sc: Scenario) -> None:
+    """Check the names the run resolves only later: topologies, RTT places, spectrum policy."""
+    from tsunagu.errors import TsunaguError
+    from tsunagu.scenario.loader import FieldError
+
+    def at(field: str, check: Callable[[], object]) -> None:
+        try:
+            check()
+        except TsunaguError as exc:
+            raise FieldError(field, str(exc)) from None
+
+    from tsunagu.optical.topology import load_topology
+
+    for i, op in enumerate(sc.optical.operators):
+        at(f"optical.operators[{i}].topology", functools.partial(load_topology, op.topology))
+    if sc.optical.dci.pairs != "none":
+        from tsunagu.optical.rmsa import get_spectrum_policy
+
+        at(
+            "optical.dci.spectrum_policy",
+            lambda: get_spectrum_policy(sc.optical.dci.spectrum_policy),
+        )
+    if sc.ntn.rtt_pairs and sc.ntn.constellations:
+        from tsunagu.ntn.routing import resolve_places
+
+        for i, pair in enumerate(sc.ntn.rtt_pairs):
+            at(f"ntn.rtt_pairs[{i}]", functools.partial(resolve_places, list(pair)))
