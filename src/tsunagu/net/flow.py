@@ -1,0 +1,748 @@
+"""Congestion-aware routing to a Wardrop equilibrium, then allocation with named bottlenecks.
+
+Pure, vectorised functions over *arcs* (directed links: ``arc_src[a] -> arc_dst[a]``; a
+full-duplex link is two arcs, each with the link's capacity) and *demands* (source node,
+destination node, offered rate in b/s, class).
+
+Routing: the method of successive averages (MSA)
+------------------------------------------------
+Each demand is routed on the paths of least *load-dependent* cost, iterated to a user
+(Wardrop) equilibrium: every used path of a demand has the least cost of all its paths.
+MSA (Sheffi, *Urban Transportation Networks*, Prentice-Hall 1985, §5.3 and §12.3) starts from
+an all-or-nothing (AON) assignment at zero load and repeats
+
+.. math::
+
+    y^k = \\mathrm{AON}(t(x^k)),\\qquad x^{k+1} = x^k + \\frac{1}{k+1}\\,(y^k - x^k)
+
+so the arc loads ``x^K`` are the mean of the ``K`` AON loads and each demand's traffic is split
+equally over the ``K`` least-cost paths it was given (duplicates merged). The iteration stops
+when the *relative gap*
+
+.. math::
+
+    \\mathrm{gap} = \\frac{\\sum_a x_a t_a(x_a) - \\sum_f d_f\\,\\kappa_f(t(x))}
+        {\\sum_a x_a t_a(x_a)}
+
+(``κ_f``: least path cost of demand ``f``) falls to ``relative_gap`` or after
+``max_iterations`` AON steps. For convex increasing costs the gap bounds the distance of the
+Beckmann objective from its minimum (``B(x) − B(x*) ≤ gap · Σ x t``), which is what the tests
+turn into a tolerance on the flows.
+
+Link cost: propagation plus the M/M/1 sojourn time
+--------------------------------------------------
+``t_a(x) = τ_a + T_a(x)`` with ``τ_a`` the propagation (and equipment) delay and ``T_a`` the
+mean time a packet spends at the arc's output queue and transmitter, M/M/1 with mean packet
+size ``S`` bits, service rate ``μ = C/S`` and arrival rate ``λ = x/S``:
+
+.. math::
+
+    T(x) = \\frac{1}{\\mu - \\lambda} = \\frac{S}{C - x}
+
+(L. Kleinrock, *Queueing Systems* vol. 1, Wiley 1975, §3.2). An M/G/1 processor-sharing
+queue has the same mean, ``E[S]/(C(1 − ρ))``, for any job-size distribution (Kleinrock,
+*Queueing Systems* vol. 2, Wiley 1976, §4.4), so ``T`` is also the flow-level mean under PS.
+Near saturation ``T`` is replaced, above ``ρ_cap·C`` (``utilisation_cap``, default 0.99),
+by its tangent at ``ρ_cap·C``: finite, continuous, convex and increasing, so offered loads above
+capacity still have a cost that grows with the overload and the routing can push them away.
+Arcs of capacity 0 are unusable; an infinite capacity has no queueing.
+
+Allocation: reduced-load (thinning) fixed point on the paths
+------------------------------------------------------------
+The equilibrium offers ``o_p`` on each path ``p``. Where offered loads exceed capacity each arc
+passes a fraction ``a_l = min(1, C_l / Σ_{p∋l} o_p Π_{k∈p, k≠l} a_k)`` of the traffic offered to
+it, the fluid version of the Erlang reduced-load fixed point (F. P. Kelly, "Loss networks",
+Ann. Appl. Probab. 1(3), 1991, §3), iterated (at most ``allocation_iterations`` times, stopping
+when no ``a`` moves by more than 1e-9). A path carries ``o_p Π_{l∈p} a_l``; any residual overload
+left by the iteration cap is removed by one proportional scaling of each path by the largest
+load/capacity ratio along it, after which no arc is above capacity. The *binding resource* of
+a demand with blocked traffic is the arc of smallest pass fraction ``a`` (the most overloaded)
+on the path where most of its traffic was blocked, named by arc id and the caller's arc kind;
+a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
+
+Complexity
+----------
+One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
+nodes, ``O(S (A + N log N))``, plus a predecessor walk of all demands at once, one NumPy step per
+hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
+allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is no
+Python loop over demands, arcs or paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from tsunagu.errors import DataError
+
+__all__ = [
+    "DEFAULT_MEAN_PACKET_BITS",
+    "DEFAULT_UTILISATION_CAP",
+    "NO_PATH_KIND",
+    "Equilibrium",
+    "FlowResult",
+    "allocate_paths",
+    "mm1_link_cost",
+    "mm1_sojourn_time_s",
+    "route_and_allocate",
+    "wardrop_msa",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+CostFunction = Callable[[FloatArray], FloatArray]
+
+#: Mean packet size of the M/M/1 model, bits: a 1500-byte Ethernet MTU frame payload.
+DEFAULT_MEAN_PACKET_BITS: Final = 1500.0 * 8.0
+#: Utilisation above which the M/M/1 delay is continued by its tangent (stated cap).
+DEFAULT_UTILISATION_CAP: Final = 0.99
+#: Binding-resource kind of a demand that has no path at all.
+NO_PATH_KIND: Final = "no path"
+#: Pass fractions closer than this between two allocation iterations end the iteration.
+_ALLOCATION_TOL: Final = 1e-9
+_NO_PRED: Final = -9999
+
+
+# --------------------------------------------------------------------------- link cost
+
+
+def mm1_sojourn_time_s(
+    load_bps: npt.ArrayLike,
+    capacity_bps: npt.ArrayLike,
+    mean_packet_bits: float = DEFAULT_MEAN_PACKET_BITS,
+    utilisation_cap: float = DEFAULT_UTILISATION_CAP,
+) -> FloatArray:
+    """Mean M/M/1 (or M/G/1-PS) sojourn time ``S / (C − x)`` with its tangent above ``ρ_cap·C``.
+
+    Parameters
+    ----------
+    load_bps, capacity_bps : array_like
+        Offered load ``x`` and capacity ``C`` (b/s), broadcast together. ``C = inf``: 0 s.
+    mean_packet_bits : float
+        Mean packet (job) size ``S`` in bits.
+    utilisation_cap : float
+        ``ρ_cap`` in (0, 1): above ``ρ_cap·C`` the delay grows linearly with the tangent slope
+        ``S / (C(1 − ρ_cap))²``.
+
+    Returns
+    -------
+    ndarray
+        Seconds; ``inf`` only where ``C = 0``.
+
+    References
+    ----------
+    L. Kleinrock, *Queueing Systems* vol. 1, Wiley 1975, §3.2 (M/M/1 mean time in system).
+
+    Examples
+    --------
+    >>> float(mm1_sojourn_time_s(5e9, 10e9, 12000.0))  # 12000 bit / 5 Gb/s spare
+    2.4e-06
+    """
+    if not 0.0 < utilisation_cap < 1.0:
+        raise DataError(f"utilisation_cap must lie in (0, 1) (got {utilisation_cap}); e.g. 0.99")
+    if not mean_packet_bits > 0.0:
+        raise DataError(f"mean_packet_bits must be > 0 (got {mean_packet_bits}); e.g. 12000")
+    x, c = np.broadcast_arrays(
+        np.asarray(load_bps, dtype=np.float64), np.asarray(capacity_bps, dtype=np.float64)
+    )
+    x_cap = utilisation_cap * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spare = np.maximum(c - np.minimum(x, x_cap), 0.0)
+        t = mean_packet_bits / spare
+        slope = mean_packet_bits / spare**2
+        over = np.maximum(x - x_cap, 0.0)
+        t = np.where(over > 0.0, t + slope * over, t)
+    t = np.where(np.isinf(c), 0.0, t)
+    return np.asarray(np.where(c <= 0.0, np.inf, t), dtype=np.float64)
+
+
+def mm1_link_cost(
+    capacity_bps: npt.ArrayLike,
+    propagation_delay_s: npt.ArrayLike,
+    mean_packet_bits: float = DEFAULT_MEAN_PACKET_BITS,
+    utilisation_cap: float = DEFAULT_UTILISATION_CAP,
+) -> CostFunction:
+    """The arc cost ``t(x) = τ + T(x)`` (s) of :func:`mm1_sojourn_time_s` as a function of load."""
+    cap = np.asarray(capacity_bps, dtype=np.float64)
+    tau = np.broadcast_to(np.asarray(propagation_delay_s, dtype=np.float64), cap.shape)
+
+    def cost(load_bps: FloatArray) -> FloatArray:
+        return np.asarray(
+            tau + mm1_sojourn_time_s(load_bps, cap, mean_packet_bits, utilisation_cap)
+        )
+
+    return cost
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _int_column(value: npt.ArrayLike, name: str, upper: int, what: str) -> IntArray:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise DataError(f"{name} must be a 1-D array of integer {what} ids (got {arr.dtype})")
+    out = arr.astype(np.int64)
+    if out.size and (out.min() < 0 or out.max() >= upper):
+        raise DataError(f"{name} holds ids outside 0..{upper - 1}; pass {what} row indices")
+    return out
+
+
+def _float_column(value: npt.ArrayLike, name: str, n: int, *, allow_inf: bool) -> FloatArray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise DataError(f"{name} has shape {arr.shape}; pass one value per row ({n}) or a scalar")
+    bad = np.isnan(arr) | (arr < 0.0) | (np.isinf(arr) & (not allow_inf))
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{name}[{i}] = {arr[i]}; values must be finite and >= 0")
+    return arr
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _mix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64 finaliser: a fixed bijective scrambling of 64-bit integers (path hashing)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    n_nodes: int
+    arc_src: IntArray
+    arc_dst: IntArray
+    usable: BoolArray
+
+
+def _aon(
+    g: _Graph,
+    cost: FloatArray,
+    demand_src: IntArray,
+    demand_dst: IntArray,
+) -> tuple[FloatArray, IntArray, IntArray]:
+    """All-or-nothing shortest paths of every demand under arc costs ``cost``.
+
+    Returns the least path cost per demand (``inf`` when unreachable) and the path as
+    ``(demand index, arc id)`` pairs, one per hop, in no particular order.
+    """
+    n = g.n_nodes
+    ok = g.usable & np.isfinite(cost)
+    a_ok = np.flatnonzero(ok)
+    # One entry per (u, v): the cheapest parallel arc (sort by pair, then cost; keep the first).
+    order = a_ok[np.lexsort((cost[a_ok], g.arc_dst[a_ok], g.arc_src[a_ok]))]
+    pair = g.arc_src[order] * n + g.arc_dst[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    best = order[first]
+    best_pair = pair[first]
+    # ``best`` is sorted by (src, dst): assemble the CSR arrays directly, so zero costs stay
+    # explicit entries (csgraph treats those as edges) and nothing is summed.
+    indptr = np.searchsorted(g.arc_src[best], np.arange(n + 1))
+    matrix = sp.csr_matrix((cost[best], g.arc_dst[best], indptr), shape=(n, n))
+    sources, row = np.unique(demand_src, return_inverse=True)
+    dist, pred = dijkstra(matrix, directed=True, indices=sources, return_predecessors=True)
+    kappa = np.asarray(dist[row, demand_dst], dtype=np.float64)
+    reach = np.isfinite(kappa)
+    flows: list[IntArray] = []
+    arcs: list[IntArray] = []
+    f = np.flatnonzero(reach & (demand_src != demand_dst))
+    cur = demand_dst[f]
+    r = row[f]
+    while f.size:
+        prev = pred[r, cur].astype(np.int64)
+        arc = best[np.searchsorted(best_pair, prev * n + cur)]
+        flows.append(f)
+        arcs.append(arc)
+        go = prev != demand_src[f]
+        f, cur, r = f[go], prev[go], r[go]
+    if flows:
+        return kappa, np.concatenate(flows), np.concatenate(arcs)
+    return kappa, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """Result of :func:`wardrop_msa`.
+
+    Attributes
+    ----------
+    arc_load_bps : ndarray (A,)
+        Equilibrium offered load of each arc.
+    path_demand : ndarray (P,)
+        Demand index of each distinct path.
+    path_share : ndarray (P,)
+        Share of its demand's offered rate on the path (the shares of a demand sum to 1).
+    incidence : scipy.sparse.csr_matrix (P, A)
+        1 where path ``p`` uses arc ``a``.
+    least_cost : ndarray (F,)
+        Least path cost of each demand at the final loads (``inf``: no path).
+    relative_gap : float
+        Relative gap at the final loads (0 when nothing is routed).
+    iterations : int
+        AON steps taken.
+    """
+
+    arc_load_bps: FloatArray
+    path_demand: IntArray
+    path_share: FloatArray
+    incidence: sp.csr_matrix
+    least_cost: FloatArray
+    relative_gap: float
+    iterations: int
+
+
+def wardrop_msa(
+    n_nodes: int,
+    arc_src: npt.ArrayLike,
+    arc_dst: npt.ArrayLike,
+    demand_src: npt.ArrayLike,
+    demand_dst: npt.ArrayLike,
+    offered_bps: npt.ArrayLike,
+    cost: CostFunction,
+    *,
+    usable: npt.ArrayLike | None = None,
+    max_iterations: int = 60,
+    relative_gap: float = 1e-4,
+) -> Equilibrium:
+    """Route demands to a Wardrop (user) equilibrium by the method of successive averages.
+
+    Parameters
+    ----------
+    n_nodes : int
+    arc_src, arc_dst : array_like of int, shape (A,)
+        Node ids of each directed arc.
+    demand_src, demand_dst : array_like of int, shape (F,)
+    offered_bps : array_like of float, shape (F,)
+    cost : callable
+        Arc loads (A,) → arc costs (A,), convex and increasing in each arc's own load
+        (e.g. :func:`mm1_link_cost`); ``inf`` marks an unusable arc.
+    usable : array_like of bool, shape (A,), optional
+        Arcs that may be used (default all).
+    max_iterations : int
+        Cap on AON steps (>= 1).
+    relative_gap : float
+        Stop when the relative gap is at most this.
+
+    Returns
+    -------
+    Equilibrium
+
+    References
+    ----------
+    Y. Sheffi, *Urban Transportation Networks*, Prentice-Hall 1985, §12.3 (MSA);
+    J. G. Wardrop, Proc. Inst. Civ. Eng. 1(3), 1952 (the equilibrium principle).
+    """
+    if n_nodes < 1:
+        raise DataError(f"n_nodes must be >= 1 (got {n_nodes})")
+    if max_iterations < 1:
+        raise DataError(f"max_iterations must be >= 1 (got {max_iterations})")
+    src = _int_column(arc_src, "arc_src", n_nodes, "node")
+    dst = _int_column(arc_dst, "arc_dst", n_nodes, "node")
+    if src.shape != dst.shape:
+        raise DataError("arc_src and arc_dst must have the same length (one entry per arc)")
+    n_arcs = src.size
+    use = (
+        np.ones(n_arcs, dtype=bool)
+        if usable is None
+        else np.broadcast_to(np.asarray(usable, dtype=bool), (n_arcs,))
+    )
+    d_src = _int_column(demand_src, "demand_src", n_nodes, "node")
+    d_dst = _int_column(demand_dst, "demand_dst", n_nodes, "node")
+    if d_src.shape != d_dst.shape:
+        raise DataError("demand_src and demand_dst must have the same length (one per demand)")
+    d = _float_column(offered_bps, "offered_bps", d_src.size, allow_inf=False)
+    g = _Graph(n_nodes, src, dst, use)
+
+    load = np.zeros(n_arcs)
+    known = np.zeros(0, dtype=np.uint64)  # sorted keys of the distinct paths seen
+    path_demand_parts: list[IntArray] = []
+    inc_rows: list[IntArray] = []
+    inc_cols: list[IntArray] = []
+    count_parts: list[FloatArray] = []  # per iteration: AON hits of every known path
+    n_paths = 0
+    key_index = np.zeros(0, dtype=np.int64)  # path index of each entry of ``known``
+    gap = 0.0
+    kappa = np.full(d_src.size, np.inf)
+    iterations = 0
+    hits_total = np.zeros(0)
+    for k in range(max_iterations):
+        t = cost(load)
+        kappa, f_hop, a_hop = _aon(g, t, d_src, d_dst)
+        routed = np.isfinite(kappa)
+        y = np.bincount(a_hop, weights=d[f_hop], minlength=n_arcs)
+        if k > 0:
+            tstt = float(load @ np.where(load > 0.0, t, 0.0))
+            sptt = float(d[routed] @ kappa[routed])
+            gap = (tstt - sptt) / tstt if tstt > 0.0 else 0.0
+            if gap <= relative_gap:
+                break
+        iterations = k + 1
+        # Hash each demand's AON path; register the new ones.
+        h = np.zeros(d_src.size, dtype=np.uint64)
+        np.add.at(h, f_hop, _mix64(a_hop.astype(np.uint64)))
+        fr = np.flatnonzero(routed)
+        keys = _mix64(h[fr] ^ _mix64(fr.astype(np.uint64)))
+        pos = np.searchsorted(known, keys)
+        pos_c = np.minimum(pos, max(known.size - 1, 0))
+        seen = (known.size > 0) & (known[pos_c] == keys) if known.size else np.zeros_like(pos, bool)
+        new_keys, new_first = np.unique(keys[~seen], return_index=True)
+        new_demands = fr[~seen][new_first]
+        new_ids = n_paths + np.arange(new_keys.size)
+        if new_keys.size:
+            sel = np.isin(f_hop, new_demands)
+            local = np.full(d_src.size, -1, dtype=np.int64)
+            local[new_demands] = new_ids
+            inc_rows.append(local[f_hop[sel]])
+            inc_cols.append(a_hop[sel])
+            path_demand_parts.append(new_demands)
+            n_paths += new_keys.size
+            merged = np.concatenate([known, new_keys])
+            merged_idx = np.concatenate([key_index, new_ids])
+            o = np.argsort(merged, kind="stable")
+            known, key_index = merged[o], merged_idx[o]
+        hit = key_index[np.searchsorted(known, keys)]
+        hits = np.zeros(n_paths)
+        hits[hit] = 1.0
+        count_parts.append(hits)
+        load = load + (y - load) / (k + 1)
+    else:
+        t = cost(load)
+        kappa, _, _ = _aon(g, t, d_src, d_dst)
+        routed = np.isfinite(kappa)
+        tstt = float(load @ np.where(load > 0.0, t, 0.0))
+        sptt = float(d[routed] @ kappa[routed])
+        gap = (tstt - sptt) / tstt if tstt > 0.0 else 0.0
+
+    hits_total = np.zeros(n_paths)
+    for c in count_parts:  # one entry per AON step (K ≤ max_iterations), not per path
+        hits_total[: c.size] += c
+    path_demand = (
+        np.concatenate(path_demand_parts) if path_demand_parts else np.zeros(0, dtype=np.int64)
+    )
+    share = hits_total / max(iterations, 1)
+    rows = np.concatenate(inc_rows) if inc_rows else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(inc_cols) if inc_cols else np.zeros(0, dtype=np.int64)
+    incidence = sp.csr_matrix(
+        (np.ones(rows.size), (rows, cols)), shape=(n_paths, n_arcs), dtype=np.float64
+    )
+    return Equilibrium(
+        arc_load_bps=np.asarray(load, dtype=np.float64),
+        path_demand=path_demand,
+        path_share=share,
+        incidence=incidence,
+        least_cost=np.asarray(kappa, dtype=np.float64),
+        relative_gap=float(max(gap, 0.0)),
+        iterations=iterations,
+    )
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+def _row_argmin(matrix: sp.csr_matrix, values: FloatArray) -> tuple[IntArray, FloatArray]:
+    """Per row of a 0/1 CSR matrix: the column with the smallest ``values`` (-1 if empty)."""
+    n_rows = matrix.shape[0]
+    counts = np.diff(matrix.indptr)
+    row = np.repeat(np.arange(n_rows), counts)
+    v = values[matrix.indices]
+    order = np.lexsort((matrix.indices, v, row))  # ties: the lowest arc id
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = row[order][1:] != row[order][:-1]
+    arg = np.full(n_rows, -1, dtype=np.int64)
+    best = np.full(n_rows, np.inf)
+    arg[row[order][first]] = matrix.indices[order][first]
+    best[row[order][first]] = v[order][first]
+    return arg, best
+
+
+def allocate_paths(
+    incidence: sp.csr_matrix,
+    path_offered_bps: npt.ArrayLike,
+    capacity_bps: npt.ArrayLike,
+    *,
+    max_iterations: int = 200,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Carried rate of each path under the arcs' capacities (reduced-load thinning).
+
+    Parameters
+    ----------
+    incidence : scipy.sparse.csr_matrix (P, A)
+        1 where path ``p`` uses arc ``a``.
+    path_offered_bps : array_like (P,)
+    capacity_bps : array_like (A,)
+        > 0 on every arc a path uses; ``inf`` for no limit.
+    max_iterations : int
+        Cap on the fixed-point iterations (the final scaling makes the result feasible anyway).
+
+    Returns
+    -------
+    path_carried_bps : ndarray (P,)
+    pass_fraction : ndarray (A,)
+        ``a_l``: the fraction of the traffic offered to each arc that it passes (1: not binding).
+    path_binding_arc : ndarray (P,)
+        The arc of least pass fraction on each path that lost traffic, else -1.
+
+    References
+    ----------
+    F. P. Kelly, "Loss networks", Ann. Appl. Probab. 1(3), 1991, §3 (reduced-load fixed point).
+    """
+    o = np.asarray(path_offered_bps, dtype=np.float64)
+    cap = np.asarray(capacity_bps, dtype=np.float64)
+    n_paths, n_arcs = incidence.shape
+    if o.shape != (n_paths,) or cap.shape != (n_arcs,):
+        raise DataError(
+            f"allocate_paths needs {n_paths} path rates and {n_arcs} capacities "
+            f"(got {o.shape} and {cap.shape})"
+        )
+    used = np.asarray(incidence.sum(axis=0)).ravel() > 0
+    if np.any(used & (cap <= 0.0)):
+        a0 = int(np.flatnonzero(used & (cap <= 0.0))[0])
+        raise DataError(f"arc {a0} has capacity {cap[a0]} but carries a path; mark it unusable")
+    transposed = incidence.T.tocsr()
+    log_a = np.zeros(n_arcs)
+    for _ in range(max_iterations):
+        through = o * np.exp(incidence @ log_a)
+        offered_to = (transposed @ through) * np.exp(-log_a)
+        over = offered_to > cap
+        a_new = np.where(over, cap / np.where(over, offered_to, 1.0), 1.0)
+        # Half steps in log space damp the two-cycle a plain Jacobi sweep can fall into.
+        log_new = 0.5 * log_a + 0.5 * np.log(a_new)
+        moved = float(np.max(np.abs(np.exp(log_new) - np.exp(log_a)), initial=0.0))
+        log_a = log_new
+        if moved < _ALLOCATION_TOL:
+            break
+    a = np.exp(log_a)
+    carried = o * np.exp(incidence @ log_a)
+    # Residual overload left by the cap on iterations: scale each path by the largest ratio.
+    load = transposed @ carried
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(cap) & (load > 0.0), load / cap, 0.0)
+    worst_arc, neg_worst = _row_argmin(incidence, -ratio)
+    worst = -neg_worst
+    scale = np.where(worst > 1.0, 1.0 / np.where(worst > 1.0, worst, 1.0), 1.0)
+    carried = carried * scale
+    binding, a_min = _row_argmin(incidence, a)
+    lost = carried < o * (1.0 - 1e-12)
+    binding = np.where(lost & (a_min < 1.0), binding, np.where(lost, worst_arc, -1))
+    return np.asarray(carried, dtype=np.float64), np.asarray(a, dtype=np.float64), binding
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """Per-arc and per-demand outcome of :func:`route_and_allocate`.
+
+    Arc arrays have shape (A,), demand arrays (F,), path arrays (P,). ``arc_load_bps`` is the
+    carried load (sum of carried path rates on the arc); ``arc_offered_load_bps`` the load the
+    equilibrium routing offered before allocation. ``arc_queue_delay_s`` is the M/M/1 sojourn
+    time at the carried load; ``demand_delay_s`` the carried-weighted mean over a demand's paths
+    of propagation plus sojourn times (offered-weighted when nothing is carried; ``inf`` with no
+    path).
+    """
+
+    arc_capacity_bps: FloatArray
+    arc_offered_load_bps: FloatArray
+    arc_load_bps: FloatArray
+    arc_utilisation: FloatArray
+    arc_queue_delay_s: FloatArray
+    arc_pass_fraction: FloatArray
+    arc_overloaded: BoolArray
+    demand_class: IntArray
+    demand_offered_bps: FloatArray
+    demand_carried_bps: FloatArray
+    demand_blocked_bps: FloatArray
+    demand_delay_s: FloatArray
+    demand_binding_arc: IntArray
+    demand_binding_kind: npt.NDArray[np.str_]
+    path_demand: IntArray
+    path_offered_bps: FloatArray
+    path_carried_bps: FloatArray
+    incidence: sp.csr_matrix
+    relative_gap: float
+    iterations: int
+
+    def class_totals(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+        """Per demand class: (classes, offered, carried, blocked) in b/s."""
+        classes, inv = np.unique(self.demand_class, return_inverse=True)
+        n = classes.size
+
+        def total(x: FloatArray) -> FloatArray:
+            return np.asarray(np.bincount(inv, weights=x, minlength=n), dtype=np.float64)
+
+        return (
+            np.asarray(classes, dtype=np.int64),
+            total(self.demand_offered_bps),
+            total(self.demand_carried_bps),
+            total(self.demand_blocked_bps),
+        )
+
+    def demand_path(self, demand: int) -> IntArray:
+        """Arc ids of the path carrying most of ``demand`` (empty when it has none)."""
+        mine = np.flatnonzero(self.path_demand == demand)
+        if mine.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        p = mine[np.argmax(self.path_offered_bps[mine])]
+        return np.asarray(
+            self.incidence.indices[self.incidence.indptr[p] : self.incidence.indptr[p + 1]],
+            dtype=np.int64,
+        )
+
+
+def route_and_allocate(
+    n_nodes: int,
+    arc_src: npt.ArrayLike,
+    arc_dst: npt.ArrayLike,
+    capacity_bps: npt.ArrayLike,
+    propagation_delay_s: npt.ArrayLike,
+    demand_src: npt.ArrayLike,
+    demand_dst: npt.ArrayLike,
+    offered_bps: npt.ArrayLike,
+    demand_class: npt.ArrayLike | None = None,
+    arc_kind: npt.ArrayLike | None = None,
+    *,
+    mean_packet_bits: float = DEFAULT_MEAN_PACKET_BITS,
+    utilisation_cap: float = DEFAULT_UTILISATION_CAP,
+    max_iterations: int = 60,
+    relative_gap: float = 1e-4,
+    allocation_iterations: int = 200,
+) -> FlowResult:
+    """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
+
+    Parameters
+    ----------
+    n_nodes : int
+    arc_src, arc_dst : array_like of int (A,)
+    capacity_bps : array_like (A,)
+        Arc capacity; 0 makes the arc unusable, ``inf`` unlimited.
+    propagation_delay_s : array_like (A,)
+        Load-independent delay of each arc (propagation and equipment).
+    demand_src, demand_dst : array_like of int (F,)
+    offered_bps : array_like (F,)
+    demand_class : array_like of int (F,), optional
+        Class of each demand (reported per class by :meth:`FlowResult.class_totals`).
+    arc_kind : array_like of str (A,), optional
+        What each arc is (``"fibre"``, ``"ip_port"``, ``"beam"``, ...), used to name the
+        binding resource; default ``"link"``.
+    mean_packet_bits, utilisation_cap
+        Of the M/M/1 cost, :func:`mm1_sojourn_time_s`.
+    max_iterations, relative_gap
+        Of the routing, :func:`wardrop_msa`.
+    allocation_iterations : int
+        Of the allocation, :func:`allocate_paths`.
+
+    Returns
+    -------
+    FlowResult
+
+    Examples
+    --------
+    A 10 b/s demand over one 4 b/s arc: 6 b/s blocked, at arc 0.
+
+    >>> r = route_and_allocate(2, [0], [1], [4.0], [0.0], [0], [1], [10.0], mean_packet_bits=1.0)
+    >>> float(r.demand_carried_bps[0]), float(r.demand_blocked_bps[0]), int(r.demand_binding_arc[0])
+    (4.0, 6.0, 0)
+    """
+    src = _int_column(arc_src, "arc_src", max(n_nodes, 1), "node")
+    n_arcs = src.size
+    cap = _float_column(capacity_bps, "capacity_bps", n_arcs, allow_inf=True)
+    tau = _float_column(propagation_delay_s, "propagation_delay_s", n_arcs, allow_inf=False)
+    d = _float_column(offered_bps, "offered_bps", np.asarray(demand_src).size, allow_inf=False)
+    n_dem = d.size
+    cls = (
+        np.zeros(n_dem, dtype=np.int64)
+        if demand_class is None
+        else np.broadcast_to(np.asarray(demand_class, dtype=np.int64), (n_dem,)).copy()
+    )
+    kind = (
+        np.full(n_arcs, "link")
+        if arc_kind is None
+        else np.broadcast_to(np.asarray(arc_kind, dtype=np.str_), (n_arcs,))
+    )
+    cost = mm1_link_cost(cap, tau, mean_packet_bits, utilisation_cap)
+    eq = wardrop_msa(
+        n_nodes,
+        src,
+        arc_dst,
+        demand_src,
+        demand_dst,
+        d,
+        cost,
+        usable=cap > 0.0,
+        max_iterations=max_iterations,
+        relative_gap=relative_gap,
+    )
+    path_offered = d[eq.path_demand] * eq.path_share
+    path_carried, pass_fraction, path_binding = allocate_paths(
+        eq.incidence, path_offered, cap, max_iterations=allocation_iterations
+    )
+    transposed = eq.incidence.T.tocsr()
+    load = np.asarray(transposed @ path_carried, dtype=np.float64)
+    offered_load = np.asarray(transposed @ path_offered, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(np.isfinite(cap) & (cap > 0.0), load / cap, 0.0)
+    queue = mm1_sojourn_time_s(load, cap, mean_packet_bits, utilisation_cap)
+    carried = np.bincount(eq.path_demand, weights=path_carried, minlength=n_dem)
+    # Demands without any path carry nothing; a demand's carried sum can exceed its offer by
+    # rounding only, so clip it there to keep offered = carried + blocked exact.
+    carried = np.minimum(carried, d)
+    blocked = d - carried
+    path_delay = eq.incidence @ (tau + np.where(np.isfinite(queue), queue, 0.0))
+    w = np.where(path_carried > 0.0, path_carried, 0.0)
+    w_sum = np.bincount(eq.path_demand, weights=w, minlength=n_dem)
+    o_sum = np.bincount(eq.path_demand, weights=path_offered, minlength=n_dem)
+    delay_c = np.bincount(eq.path_demand, weights=w * path_delay, minlength=n_dem)
+    delay_o = np.bincount(eq.path_demand, weights=path_offered * path_delay, minlength=n_dem)
+    has_path = np.bincount(eq.path_demand, minlength=n_dem) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delay = np.where(
+            w_sum > 0.0,
+            delay_c / np.where(w_sum > 0, w_sum, 1.0),
+            delay_o / np.where(o_sum > 0, o_sum, 1.0),
+        )
+    delay = np.where(has_path, delay, np.inf)
+    # Binding arc of a demand: that of its path with the most blocked traffic.
+    lost = path_offered - path_carried
+    order = np.lexsort((-lost, eq.path_demand))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = eq.path_demand[order][1:] != eq.path_demand[order][:-1]
+    binding = np.full(n_dem, -1, dtype=np.int64)
+    binding[eq.path_demand[order][first]] = path_binding[order][first]
+    binding = np.where(blocked > 0.0, binding, -1)
+    kind_out = np.where(binding >= 0, kind[np.maximum(binding, 0)], "")
+    no_path = ~has_path & (d > 0.0)
+    kind_out = np.where(no_path, NO_PATH_KIND, kind_out)
+    return FlowResult(
+        arc_capacity_bps=cap,
+        arc_offered_load_bps=offered_load,
+        arc_load_bps=load,
+        arc_utilisation=np.asarray(util, dtype=np.float64),
+        arc_queue_delay_s=queue,
+        arc_pass_fraction=pass_fraction,
+        arc_overloaded=np.asarray(load > cap * (1.0 + 1e-9), dtype=bool),
+        demand_class=cls,
+        demand_offered_bps=d,
+        demand_carried_bps=np.asarray(carried, dtype=np.float64),
+        demand_blocked_bps=np.asarray(blocked, dtype=np.float64),
+        demand_delay_s=np.asarray(delay, dtype=np.float64),
+        demand_binding_arc=binding,
+        demand_binding_kind=np.asarray(kind_out, dtype=np.str_),
+        path_demand=eq.path_demand,
+        path_offered_bps=path_offered,
+        path_carried_bps=path_carried,
+        incidence=eq.incidence,
+        relative_gap=eq.relative_gap,
+        iterations=eq.iterations,
+    )

@@ -1,0 +1,199 @@
+"""Congestion-aware routing and allocation (net/flow.py): the M/M/1 cost, errors and the
+conservation invariants on small random graphs (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsunagu.errors import DataError, TsunaguError
+from tsunagu.net.flow import (
+    NO_PATH_KIND,
+    FlowResult,
+    allocate_paths,
+    mm1_sojourn_time_s,
+    route_and_allocate,
+)
+
+
+def test_mm1_sojourn_is_packet_over_spare_capacity() -> None:
+    # Kleinrock vol. 1 §3.2: T = 1/(mu - lambda) with mu = C/S, lambda = x/S.
+    s_bits, c = 12_000.0, 10e9
+    x = np.array([0.0, 2.5e9, 5e9, 9e9])
+    mu, lam = c / s_bits, x / s_bits
+    np.testing.assert_allclose(mm1_sojourn_time_s(x, c, s_bits), 1.0 / (mu - lam), rtol=1e-12)
+
+
+def test_mm1_tangent_above_the_cap_is_continuous_and_increasing() -> None:
+    s_bits, c, rho = 1.0, 1.0, 0.9
+    t_cap = s_bits / (c - rho * c)
+    slope = s_bits / (c - rho * c) ** 2
+    x = np.array([0.9, 1.0, 2.0, 5.0])
+    np.testing.assert_allclose(
+        mm1_sojourn_time_s(x, c, s_bits, rho), t_cap + slope * (x - 0.9), rtol=1e-12
+    )
+    grid = np.linspace(0.0, 3.0, 301)
+    assert np.all(np.diff(mm1_sojourn_time_s(grid, c, s_bits, rho)) > 0.0)
+
+
+def test_mm1_unlimited_and_zero_capacity() -> None:
+    out = mm1_sojourn_time_s([5.0, 5.0], [np.inf, 0.0], 1.0)
+    assert out[0] == 0.0
+    assert np.isinf(out[1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"capacity_bps": [-1.0]}, "capacity_bps[0]"),
+        ({"offered_bps": [np.nan]}, "offered_bps[0]"),
+        ({"demand_src": [5]}, "demand_src"),
+        ({"arc_src": [0.5]}, "arc_src"),
+    ],
+)
+def test_bad_input_is_a_teaching_error(kwargs: dict[str, object], needle: str) -> None:
+    args: dict[str, object] = {
+        "n_nodes": 2,
+        "arc_src": [0],
+        "arc_dst": [1],
+        "capacity_bps": [1.0],
+        "propagation_delay_s": [0.0],
+        "demand_src": [0],
+        "demand_dst": [1],
+        "offered_bps": [1.0],
+    }
+    args.update(kwargs)
+    with pytest.raises(DataError, match=needle.replace("[", r"\[").replace("]", r"\]")):
+        route_and_allocate(**args)  # type: ignore[arg-type]
+    assert issubclass(DataError, TsunaguError)
+
+
+def test_unreachable_demand_is_blocked_with_no_path() -> None:
+    r = route_and_allocate(3, [0], [1], [10.0], [1e-3], [0, 0], [1, 2], [4.0, 3.0])
+    np.testing.assert_allclose(r.demand_carried_bps, [4.0, 0.0])
+    np.testing.assert_allclose(r.demand_blocked_bps, [0.0, 3.0])
+    assert r.demand_binding_arc.tolist() == [-1, -1]
+    assert r.demand_binding_kind.tolist() == ["", NO_PATH_KIND]
+    assert np.isinf(r.demand_delay_s[1])
+
+
+def test_zero_capacity_arc_is_not_used_and_kind_names_the_resource() -> None:
+    # Two parallel arcs, the short one has no capacity: the traffic takes the long one and is
+    # blocked there, which is named with its kind.
+    r = route_and_allocate(
+        2, [0, 0], [1, 1], [0.0, 2.0], [1e-3, 5e-3], [0], [1], [3.0], arc_kind=["fibre", "beam"],
+        mean_packet_bits=1.0,
+    )  # fmt: skip
+    assert r.arc_load_bps[0] == 0.0
+    assert r.demand_carried_bps[0] == pytest.approx(2.0, rel=1e-9)
+    assert r.demand_binding_arc[0] == 1
+    assert r.demand_binding_kind[0] == "beam"
+
+
+def test_delay_is_propagation_plus_mm1_at_the_carried_load() -> None:
+    s_bits = 12_000.0
+    r = route_and_allocate(
+        3, [0, 1], [1, 2], [10e9, 4e9], [1e-3, 2e-3], [0], [2], [1e9], mean_packet_bits=s_bits
+    )
+    expected = 3e-3 + s_bits / (10e9 - 1e9) + s_bits / (4e9 - 1e9)
+    assert r.demand_delay_s[0] == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(r.arc_utilisation, [0.1, 0.25])
+
+
+def test_allocate_paths_rejects_a_path_over_a_zero_capacity_arc() -> None:
+    inc = sp.csr_matrix(np.array([[1.0, 1.0]]))
+    with pytest.raises(DataError, match="mark it unusable"):
+        allocate_paths(inc, [1.0], [1.0, 0.0])
+
+
+# ------------------------------------------------------------------ invariants (hypothesis)
+
+
+@st.composite
+def _networks(draw: st.DrawFn) -> dict[str, np.ndarray | int]:
+    n = draw(st.integers(2, 7))
+    n_arcs = draw(st.integers(1, 16))
+    src = np.array(draw(st.lists(st.integers(0, n - 1), min_size=n_arcs, max_size=n_arcs)))
+    dst = np.array(draw(st.lists(st.integers(0, n - 1), min_size=n_arcs, max_size=n_arcs)))
+    cap = np.array(
+        draw(
+            st.lists(
+                st.one_of(st.just(0.0), st.floats(0.5, 50.0), st.just(np.inf)),
+                min_size=n_arcs,
+                max_size=n_arcs,
+            )
+        )
+    )
+    tau = np.array(draw(st.lists(st.floats(0.0, 5.0), min_size=n_arcs, max_size=n_arcs)))
+    n_dem = draw(st.integers(1, 10))
+    dsrc = np.array(draw(st.lists(st.integers(0, n - 1), min_size=n_dem, max_size=n_dem)))
+    ddst = np.array(draw(st.lists(st.integers(0, n - 1), min_size=n_dem, max_size=n_dem)))
+    off = np.array(draw(st.lists(st.floats(0.0, 40.0), min_size=n_dem, max_size=n_dem)))
+    cls = np.array(draw(st.lists(st.integers(0, 2), min_size=n_dem, max_size=n_dem)))
+    return {"n": n, "src": src, "dst": dst, "cap": cap, "tau": tau,
+            "dsrc": dsrc, "ddst": ddst, "off": off, "cls": cls}  # fmt: skip
+
+
+def _run(g: dict[str, np.ndarray | int]) -> FlowResult:
+    return route_and_allocate(
+        int(g["n"]), g["src"], g["dst"], g["cap"], g["tau"], g["dsrc"], g["ddst"], g["off"],
+        g["cls"], mean_packet_bits=1.0, max_iterations=20,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(_networks())
+def test_conservation_invariants(g: dict[str, np.ndarray | int]) -> None:
+    r = _run(g)
+    off = np.asarray(g["off"])
+    # offered = carried + blocked, per demand and per class; nothing negative.
+    np.testing.assert_allclose(r.demand_carried_bps + r.demand_blocked_bps, off, atol=1e-9)
+    assert np.all(r.demand_carried_bps >= 0.0)
+    assert np.all(r.demand_blocked_bps >= -1e-12)
+    classes, o, c, b = r.class_totals()
+    for k, cl in enumerate(classes):
+        assert o[k] == pytest.approx(off[np.asarray(g["cls"]) == cl].sum(), abs=1e-9)
+        assert o[k] == pytest.approx(c[k] + b[k], abs=1e-9)
+    # each arc's load is the sum of the carried path rates on it; each demand's carried rate
+    # the sum over its paths.
+    n_arcs = np.asarray(g["src"]).size
+    expect = np.zeros(n_arcs)
+    coo = r.incidence.tocoo()
+    np.add.at(expect, coo.col, r.path_carried_bps[coo.row])
+    np.testing.assert_allclose(r.arc_load_bps, expect, atol=1e-9)
+    per_dem = np.bincount(r.path_demand, weights=r.path_carried_bps, minlength=off.size)
+    np.testing.assert_allclose(np.minimum(per_dem, off), r.demand_carried_bps, atol=1e-9)
+    # no arc above capacity unless reported; after allocation none is.
+    cap = np.asarray(g["cap"])
+    over = r.arc_load_bps > cap * (1.0 + 1e-9)
+    assert np.array_equal(over, r.arc_overloaded)
+    assert not np.any(r.arc_overloaded)
+    # every path is a walk from its demand's source to its destination on usable arcs.
+    n = int(g["n"])
+    src, dst = np.asarray(g["src"]), np.asarray(g["dst"])
+    e_out = sp.csr_matrix((np.ones(n_arcs), (np.arange(n_arcs), src)), shape=(n_arcs, n))
+    e_in = sp.csr_matrix((np.ones(n_arcs), (np.arange(n_arcs), dst)), shape=(n_arcs, n))
+    balance = np.asarray((r.incidence @ (e_out - e_in)).todense())
+    want = np.zeros_like(balance)
+    ds, dd = np.asarray(g["dsrc"])[r.path_demand], np.asarray(g["ddst"])[r.path_demand]
+    rows = np.arange(r.path_demand.size)
+    np.add.at(want, (rows, ds), 1.0)
+    np.add.at(want, (rows, dd), -1.0)
+    np.testing.assert_allclose(balance, want)
+    assert np.all(cap[coo.col] > 0.0)
+    # the binding resource of every blocked demand lies on one of its paths.
+    blocked = np.flatnonzero(r.demand_blocked_bps > 1e-9)
+    for f in blocked:  # a handful of demands per example: checking, not modelling
+        arc = int(r.demand_binding_arc[f])
+        paths = np.flatnonzero(r.path_demand == f)
+        if paths.size == 0:
+            assert arc == -1
+            assert r.demand_binding_kind[f] == NO_PATH_KIND
+            continue
+        assert arc >= 0, f"demand {f} lost traffic but names no binding arc"
+        assert r.incidence[paths][:, arc].nnz > 0
+        assert r.demand_binding_kind[f] == "link"
+        assert r.arc_pass_fraction[arc] < 1.0 or r.arc_utilisation[arc] >= 1.0 - 1e-9

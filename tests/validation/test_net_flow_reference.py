@@ -1,0 +1,137 @@
+"""Congestion-aware routing and allocation against references independent of tsunagu.
+
+* Wardrop equilibria with closed forms: Pigou's two-link network (A. C. Pigou, *The Economics
+  of Welfare*, 1920; in the form of T. Roughgarden, *Selfish Routing and the Price of Anarchy*,
+  MIT Press 2005, §1.1) and Braess's network (D. Braess, Unternehmensforschung 12, 1968; the
+  textbook instance with costs x/100 and 45), and two parallel M/M/1 links whose equal-delay
+  split solves a quadratic by hand.
+* Blocking against max-flow/min-cut: the carried rate of one commodity can never exceed the
+  maximum flow (Ford and Fulkerson 1956), computed here by ``scipy.sparse.csgraph.maximum_flow``
+  (an implementation independent of ours); on a three-node network whose routes saturate the
+  minimum cut the blocked amount equals offered − min-cut.
+
+Tolerances come from the iteration's own relative gap: for convex costs the Beckmann objective
+B satisfies ``B(x) − B(x*) ≤ gap · Σ x t(x)`` and, with curvature at least ``m`` along the
+feasible direction, ``|x − x*| ≤ sqrt(2 · gap · Σ x t / m)`` (strong convexity).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import maximum_flow
+
+from tsunagu.net.flow import mm1_link_cost, route_and_allocate, wardrop_msa
+
+FloatArray = np.ndarray
+
+
+def _gap_tolerance(gap: float, tstt: float, curvature: float) -> float:
+    return math.sqrt(2.0 * max(gap, 1e-16) * tstt / curvature)
+
+
+def test_pigou_equilibrium() -> None:
+    # Pigou with t1 = 1, t2 = 2x and one unit of demand: Wardrop has t2 = t1, x2 = 1/2.
+    def cost(x: FloatArray) -> FloatArray:
+        return np.array([1.0, 2.0 * x[1]])
+
+    eq = wardrop_msa(2, [0, 0], [1, 1], [0], [1], [1.0], cost, max_iterations=300,
+                     relative_gap=1e-10)  # fmt: skip
+    tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
+    tol = _gap_tolerance(eq.relative_gap, tstt, curvature=2.0)
+    assert eq.arc_load_bps[1] == pytest.approx(0.5, abs=max(tol, 1e-12))
+    assert eq.arc_load_bps.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_classic_pigou_puts_everything_on_the_variable_link() -> None:
+    # t1 = 1, t2 = x: the equilibrium is x2 = 1 (both costs 1), the price of anarchy 4/3.
+    def cost(x: FloatArray) -> FloatArray:
+        return np.array([1.0, x[1]])
+
+    eq = wardrop_msa(2, [0, 0], [1, 1], [0], [1], [1.0], cost, max_iterations=300,
+                     relative_gap=1e-10)  # fmt: skip
+    tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
+    assert eq.arc_load_bps[1] == pytest.approx(1.0, abs=_gap_tolerance(eq.relative_gap, tstt, 1.0))
+    # Social optimum is x2 = 1/2 with cost 3/4, so the equilibrium cost is 4/3 of it.
+    assert tstt / 0.75 == pytest.approx(4.0 / 3.0, rel=1e-6)
+
+
+@pytest.mark.parametrize(("demand", "expected"), [
+    # arcs: s->A (x/100), A->t (45), s->B (45), B->t (x/100), A->B (0)
+    (6000.0, [4500.0, 1500.0, 1500.0, 4500.0, 3000.0]),  # interior: all three paths cost 90
+    (4000.0, [4000.0, 0.0, 0.0, 4000.0, 4000.0]),        # textbook: all on s-A-B-t, cost 80
+    (10000.0, [5000.0, 5000.0, 5000.0, 5000.0, 0.0]),    # zigzag unused (it would cost 100)
+])  # fmt: skip
+def test_braess_equilibrium(demand: float, expected: list[float]) -> None:
+    def cost(x: FloatArray) -> FloatArray:
+        return np.array([x[0] / 100.0, 45.0, 45.0, x[3] / 100.0, 0.0])
+
+    eq = wardrop_msa(4, [0, 1, 0, 2, 1], [1, 3, 2, 3, 2], [0], [3], [demand], cost,
+                     max_iterations=400, relative_gap=1e-9)  # fmt: skip
+    tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
+    tol = _gap_tolerance(eq.relative_gap, tstt, curvature=1.0 / 100.0)
+    np.testing.assert_allclose(eq.arc_load_bps, expected, atol=max(tol, 1e-6))
+
+
+def test_two_parallel_mm1_links_split_to_equal_delay() -> None:
+    # tau1 + S/(C1 - x1) = tau2 + S/(C2 - x2), x1 + x2 = D. With the spare capacities
+    # u = C1 - x1 and v = C2 - x2 = k - u (k = C1 + C2 - D) this is a quadratic in u.
+    s_bits, c1, c2, tau1, tau2, demand = 1.0, 10.0, 6.0, 0.05, 0.2, 9.0
+    k = c1 + c2 - demand  # spare capacity in total: u + v = k, v = C2 - x2
+    # tau1 + S/u = tau2 + S/(k - u)  ⇔  (tau2 - tau1) u (k - u) = S (k - u) - S u
+    a, b, c = -(tau2 - tau1), (tau2 - tau1) * k + 2.0 * s_bits, -s_bits * k
+    u = (-b + math.sqrt(b * b - 4.0 * a * c)) / (2.0 * a)
+    u = u if 0.0 < u < k else (-b - math.sqrt(b * b - 4.0 * a * c)) / (2.0 * a)
+    x1 = c1 - u
+    cost = mm1_link_cost([c1, c2], [tau1, tau2], mean_packet_bits=s_bits)
+    eq = wardrop_msa(2, [0, 0], [1, 1], [0], [1], [demand], cost, max_iterations=400,
+                     relative_gap=1e-9)  # fmt: skip
+    tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
+    curvature = s_bits / c1**2 + s_bits / c2**2  # B''(x1) = t1'(x1) + t2'(D - x1) >= this
+    tol = _gap_tolerance(eq.relative_gap, tstt, curvature)
+    assert 0.0 < x1 < demand
+    assert eq.arc_load_bps[0] == pytest.approx(x1, abs=tol)
+    assert tol < 0.05 * demand, f"MSA did not converge (gap {eq.relative_gap:.2e})"
+
+
+def test_blocked_equals_offered_minus_min_cut_on_three_nodes() -> None:
+    # A(0) -> B(1) 10 b/s, B -> C(2) 4 b/s, A -> C 3 b/s; 12 b/s offered from A to C.
+    src, dst, cap = [0, 1, 0], [1, 2, 2], [10, 4, 3]
+    graph = sp.csr_matrix((np.array(cap, dtype=np.int32), (src, dst)), shape=(3, 3))
+    min_cut = maximum_flow(graph, 0, 2).flow_value
+    assert min_cut == 7
+    r = route_and_allocate(3, src, dst, np.array(cap, float), [1e-3, 1e-3, 1e-3], [0], [2],
+                           [12.0], mean_packet_bits=1e-3)  # fmt: skip
+    assert r.demand_blocked_bps[0] == pytest.approx(12.0 - min_cut, abs=1e-9)
+    # Both cut arcs are full; the binding resource is one of them.
+    np.testing.assert_allclose(r.arc_utilisation[[1, 2]], 1.0, atol=1e-9)
+    assert int(r.demand_binding_arc[0]) in (1, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(3, 6),
+    arcs=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 20)),
+        min_size=2,
+        max_size=14,
+    ),
+    offered=st.floats(1.0, 100.0),
+)
+def test_carried_never_exceeds_max_flow(
+    n: int, arcs: list[tuple[int, int, int]], offered: float
+) -> None:
+    a = np.array([(u % n, v % n, c) for u, v, c in arcs if u % n != v % n], dtype=np.int64)
+    if a.size == 0:
+        return
+    graph = sp.coo_matrix((a[:, 2].astype(np.int32), (a[:, 0], a[:, 1])), shape=(n, n)).tocsr()
+    max_flow = maximum_flow(graph, 0, n - 1).flow_value  # parallel arcs summed: same cut value
+    r = route_and_allocate(n, a[:, 0], a[:, 1], a[:, 2].astype(float), 0.01, [0], [n - 1],
+                           [offered], mean_packet_bits=1.0, max_iterations=30)  # fmt: skip
+    assert r.demand_carried_bps[0] <= max_flow + 1e-9
+    assert r.demand_carried_bps[0] + r.demand_blocked_bps[0] == pytest.approx(offered)
