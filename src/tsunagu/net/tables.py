@@ -20,7 +20,7 @@ layer are stable across steps; dynamic nodes take the ids after them, and dynami
 these combined ids (so a satellite–gateway link names the static gateway by its static id).
 
 A :class:`NetworkState` caches its CSR matrices and link look-ups per (weight, only_up,
-undirected), so the path functions of :mod:`tsunagu.net.graph` can be called many times on one
+undirected), so the path functions of :mod:`tsunagu.net.paths` can be called many times on one
 state while building the graph only once.
 
 Latency
