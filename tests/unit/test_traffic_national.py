@@ -97,3 +97,17 @@ def test_profile_passes_through_shipped_hourly_means() -> None:
     for c in CLASSES:
         w = np.array([float(r[c]) for r in rows])
         np.testing.assert_allclose(nt.profile(mid_s, c), w / w.mean(), rtol=1e-12)
+
+
+def test_demand_bps_spreads_the_offered_traffic() -> None:
+    nt = NationalTraffic.load()
+    sec = TrafficSection(destinations={"tokyo": 3.0, "osaka": 1.0})
+    pop = np.array([1e6, 3e6, 0.0])
+    names, d = nt.demand_bps(sec, pop, T_S[:12])
+    assert names == ("tokyo", "osaka")
+    off = nt.offered_bps(sec, T_S[:12])
+    for c in CLASSES:
+        assert d[c].shape == (12, 3, 2)
+        np.testing.assert_allclose(d[c].sum(axis=(1, 2)), off[c], rtol=1e-12)
+        np.testing.assert_allclose(d[c][:, 1, 0], off[c] * 0.75 * 0.75, rtol=1e-12)
+        assert np.all(d[c][:, 2, :] == 0.0)

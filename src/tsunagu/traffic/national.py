@@ -299,6 +299,23 @@ class NationalTraffic:
         k = section.share * section.scale
         return {c: mean[c] * k * self.profile(tod, c) for c in CLASSES}
 
+    def demand_bps(
+        self,
+        section: TrafficSection,
+        population: npt.ArrayLike,
+        time_of_day_s: npt.ArrayLike,
+    ) -> tuple[tuple[str, ...], dict[str, FloatArray]]:
+        """Offered traffic per class as (T, P, D) arrays: steps × demand points × destinations.
+
+        Returns the destination names (in the section's order) and, per class,
+        ``spread_demand(population, weights, offered_bps(section, t)[class])``.
+        """
+        names = tuple(section.destinations)
+        weights = np.array([section.destinations[n] for n in names], dtype=np.float64)
+        tod = np.atleast_1d(np.asarray(time_of_day_s, dtype=np.float64))
+        offered = self.offered_bps(section, tod)
+        return names, {c: spread_demand(population, weights, offered[c]) for c in CLASSES}
+
     @staticmethod
     def _check_class(traffic_class: str) -> None:
         if traffic_class not in CLASSES:
