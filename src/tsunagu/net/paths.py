@@ -357,19 +357,24 @@ def walk(
     else:
         if np.any(active):
             raise DataError("pred has a cycle; pass predecessors from shortest_paths()")
+    offsets = np.zeros(pairs + 1, dtype=np.int64)
     if steps_pair:
         hop_pair = np.concatenate(steps_pair)
-        step = np.repeat(np.arange(len(steps_pair)), [s.size for s in steps_pair])
-        tail = np.concatenate(steps_tail)
-        head = np.concatenate(steps_head)
+        step = np.repeat(np.arange(len(steps_pair)), [a.size for a in steps_pair])
         keep = reachable[hop_pair]
-        hop_pair, step, tail, head = hop_pair[keep], step[keep], tail[keep], head[keep]
-        order = np.lexsort((-step, hop_pair))  # by pair, then from the source outwards
-        hop_pair, tail, head = hop_pair[order], tail[order], head[order]
+        if not keep.all():  # hops of pairs that fell off the tree are dropped
+            hop_pair, step = hop_pair[keep], step[keep]
+        n_hops = np.bincount(hop_pair, minlength=pairs)
+        np.cumsum(n_hops, out=offsets[1:])
+        # hops were found from the target backwards: place each at its place from the source
+        pos = offsets[hop_pair] + n_hops[hop_pair] - 1 - step
+        tail = np.empty(pos.size, dtype=np.int64)
+        head = np.empty(pos.size, dtype=np.int64)
+        all_tail, all_head = np.concatenate(steps_tail), np.concatenate(steps_head)
+        tail[pos] = all_tail if keep.all() else all_tail[keep]
+        head[pos] = all_head if keep.all() else all_head[keep]
     else:
-        hop_pair = tail = head = np.zeros(0, dtype=np.int64)
-    offsets = np.zeros(pairs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(hop_pair, minlength=pairs), out=offsets[1:])
+        tail = head = np.zeros(0, dtype=np.int64)
     links = None if lookup is None else lookup.find(tail, head)
     return Walks(
         offsets=offsets,
