@@ -32,7 +32,8 @@ indices and masks, random draws with the scenario seed), and an ``apply`` that w
 event's effect at one instant into a :class:`StepEffects` (nodes, links and satellites down,
 share of cells down, NTN access blocked, demand factor). The built-in kinds above are
 registered at import; a user adds a kind with one call, and the scenario schema accepts every
-registered kind. Presets (``disaster``) expand into registered kinds before resolution.
+registered kind. The ``disaster`` entry expands a preset into its concrete events, each
+resolved by its own kind.
 
 Contradictory events: two events of the same kind on the same target (same area and circle, or
 same node/link/constellation) whose windows overlap and whose ``factor`` differs — which factor
@@ -163,6 +164,15 @@ class ResolveContext:
         """A ScenarioError for an unknown name, with the closest known names."""
         return _unknown(what, name, known, self.where)
 
+    def resolve(self, ev: Event, where: str) -> ResolvedEvent | Sequence[ResolvedEvent]:
+        """Resolve another event through its registered kind (a preset's concrete events)."""
+        ctx = ResolveContext(self._schedule, where, self._i)
+        return get_event_kind(str(ev.kind)).resolve(ev, ctx)
+
+    def sites_in(self, target: str, circle: tuple[float, float, float] | None) -> float:
+        """RAN sites the twin planned in an area (and circle)."""
+        return self._schedule._sites_in(target, circle)
+
     def blank(self, ev: Event) -> ResolvedEvent:
         """The event with its window and factor and no target yet (fill with ``replace``)."""
         empty = np.zeros(0, dtype=np.intp)
@@ -181,7 +191,7 @@ class ResolveContext:
         )
 
 
-Resolver = Callable[[Event, ResolveContext], ResolvedEvent]
+Resolver = Callable[[Event, ResolveContext], "ResolvedEvent | Sequence[ResolvedEvent]"]
 Applier = Callable[[ResolvedEvent, float, StepEffects], None]
 
 
@@ -189,7 +199,8 @@ Applier = Callable[[ResolvedEvent, float, StepEffects], None]
 class EventKind:
     """One registered event kind.
 
-    ``resolve(event, ctx) -> ResolvedEvent`` runs once when the schedule is built;
+    ``resolve(event, ctx) -> ResolvedEvent`` (or several, as a preset does) runs once when
+    the schedule is built;
     ``apply(resolved, time_s, effects)`` runs at every step inside the event's window
     ``[start_s, end_s)`` and writes its effect into ``effects`` (in place).
     """
@@ -288,14 +299,12 @@ class EventSchedule:
         self._n_sat = int(sum(c.planes * c.sats_per_plane for c in sc.ntn.constellations))
         run_end = float(twin.times_s[-1] + sc.timeline.step_s) if twin.times_s.size else 0.0
 
+        self.run_end_s = run_end
         resolved: list[ResolvedEvent] = []
         for i, ev in enumerate(events):
-            if ev.preset is not None:
-                concrete = expand_disaster(ev, i, self._sites_in, run_end)
-                where = f"events[{i}] (preset {ev.preset})"
-                resolved += [self._resolve(c, where, i) for c in concrete]
-            else:
-                resolved.append(self._resolve(ev, f"events[{i}]", i))
+            kind = "disaster" if ev.preset is not None else str(ev.kind)
+            out = get_event_kind(kind).resolve(ev, ResolveContext(self, f"events[{i}]", i))
+            resolved += [out] if isinstance(out, ResolvedEvent) else list(out)
         self.events: tuple[ResolvedEvent, ...] = tuple(resolved)
         self._check_contradictions()
         starts = [e.start_s for e in self.events]
@@ -330,10 +339,6 @@ class EventSchedule:
 
     def _rng(self, i: int) -> np.random.Generator:
         return np.random.default_rng([self._seed, i])
-
-    def _resolve(self, ev: Event, where: str, i: int) -> ResolvedEvent:
-        kind = get_event_kind(str(ev.kind))
-        return kind.resolve(ev, ResolveContext(self, where, i))
 
     def _check_contradictions(self) -> None:
         seen: dict[tuple[object, ...], list[ResolvedEvent]] = {}
@@ -564,6 +569,21 @@ def _apply_surge(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
     eff.demand_factor[e.points] *= e.factor
 
 
+def _resolve_preset(ev: Event, ctx: ResolveContext) -> list[ResolvedEvent]:
+    """A ``disaster`` preset: its concrete events, each resolved through its own kind."""
+    where = f"{ctx.where} (preset {ev.preset})"
+    out: list[ResolvedEvent] = []
+    for c in expand_disaster(ev, ctx._i, ctx.sites_in, ctx._schedule.run_end_s):
+        got = ctx.resolve(c, where)
+        out += [got] if isinstance(got, ResolvedEvent) else list(got)
+    return out
+
+
+def _apply_nothing(e: ResolvedEvent, time_s: float, eff: StepEffects) -> None:
+    """Presets never reach a step: they resolve into their concrete events."""
+
+
+_REGISTRY["disaster"] = EventKind("disaster", _resolve_preset, _apply_nothing)  # reserved name
 register_event("link_down", _resolve_links, _apply_links_down)
 register_event("node_down", _resolve_node, _apply_nodes_down)
 register_event("site_down", _resolve_site, _apply_nodes_down)
