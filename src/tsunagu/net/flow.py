@@ -63,7 +63,8 @@ a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
 Complexity
 ----------
 One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
-nodes, ``O(S (A + N log N))``, plus a predecessor walk of all demands at once, one NumPy step per
+nodes, ``O(S (A + N log N))``, plus a predecessor walk (:func:`tsunagu.net.paths.walk`) of all
+demands at once, one NumPy step per
 hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
 allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is no
 Python loop over demands, arcs or paths.
@@ -78,9 +79,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from tsunagu.errors import DataError
+from tsunagu.net.graph import _build_graph
+from tsunagu.net.paths import shortest_paths, walk
 
 __all__ = [
     "DEFAULT_MEAN_PACKET_BITS",
@@ -239,39 +241,16 @@ def _aon(
     Returns the least path cost per demand (``inf`` when unreachable) and the path as
     ``(demand index, arc id)`` pairs, one per hop, in no particular order.
     """
-    n = g.n_nodes
-    ok = g.usable & np.isfinite(cost)
-    a_ok = np.flatnonzero(ok)
-    # One entry per (u, v): the cheapest parallel arc (sort by pair, then cost; keep the first).
-    order = a_ok[np.lexsort((cost[a_ok], g.arc_dst[a_ok], g.arc_src[a_ok]))]
-    pair = g.arc_src[order] * n + g.arc_dst[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
-    best = order[first]
-    best_pair = pair[first]
-    # ``best`` is sorted by (src, dst): assemble the CSR arrays directly, so zero costs stay
-    # explicit entries (csgraph treats those as edges) and nothing is summed.
-    indptr = np.searchsorted(g.arc_src[best], np.arange(n + 1))
-    matrix = sp.csr_matrix((cost[best], g.arc_dst[best], indptr), shape=(n, n))
+    # One entry per (u, v): the cheapest usable parallel arc (ties: lowest arc id); zero costs
+    # stay explicit entries (csgraph treats those as edges) and nothing is summed.
+    matrix, lookup = _build_graph(
+        g.n_nodes, g.arc_src, g.arc_dst, cost, g.usable & np.isfinite(cost), undirected=False
+    )
     sources, row = np.unique(demand_src, return_inverse=True)
-    dist, pred = dijkstra(matrix, directed=True, indices=sources, return_predecessors=True)
+    dist, pred = shortest_paths(matrix, sources)
     kappa = np.asarray(dist[row, demand_dst], dtype=np.float64)
-    reach = np.isfinite(kappa)
-    flows: list[IntArray] = []
-    arcs: list[IntArray] = []
-    f = np.flatnonzero(reach & (demand_src != demand_dst))
-    cur = demand_dst[f]
-    r = row[f]
-    while f.size:
-        prev = pred[r, cur].astype(np.int64)
-        arc = best[np.searchsorted(best_pair, prev * n + cur)]
-        flows.append(f)
-        arcs.append(arc)
-        go = prev != demand_src[f]
-        f, cur, r = f[go], prev[go], r[go]
-    if flows:
-        return kappa, np.concatenate(flows), np.concatenate(arcs)
-    return kappa, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    w = walk(pred, sources, demand_dst, rows=row, lookup=lookup)
+    return kappa, w.pair, np.asarray(w.links, dtype=np.int64)
 
 
 @dataclass(frozen=True)
