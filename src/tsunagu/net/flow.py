@@ -64,10 +64,9 @@ Complexity
 ----------
 One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
 nodes, ``O(S (A + N log N))``, plus a predecessor walk (:func:`tsunagu.net.paths.walk`) of all
-demands at once, one NumPy step per
-hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
-allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is no
-Python loop over demands, arcs or paths.
+demands at once, one NumPy step per hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops.
+Routing costs ``K`` such steps; the allocation ``I`` sparse products over the ``P ≤ K F``
+distinct paths, ``O(I · P H)``. There is no Python loop over demands, arcs or paths.
 """
 
 from __future__ import annotations
