@@ -73,11 +73,13 @@ def clean(fn: Callable[[], Any]) -> Any:
     return failure
 
 
-def cli(args: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+def cli(
+    args: Sequence[str], env: dict[str, str] | None = None, hang_s: int = HANG_S
+) -> tuple[int, str]:
     """Run the CLI in process: exit 0 or 2 (bad input), one error line, no traceback."""
     from tsunagu.cli import app
 
-    with hang_guard():
+    with hang_guard(hang_s):
         res = _runner.invoke(app, list(args), env=env)
     text = res.output
     assert "Traceback" not in text, text[-2000:]

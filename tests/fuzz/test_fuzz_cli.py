@@ -98,7 +98,7 @@ def test_weird_arguments_are_one_error_line(
 @pytest.fixture(scope="module")
 def good_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("good") / "run"
-    code, text = cli(["run", str(MINIMAL), "--out", str(out), "--json", "--no-report"])
+    code, text = cli(["run", str(MINIMAL), "--out", str(out), "--json", "--no-report"], hang_s=300)
     assert code == 0, text
     return out
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,7 +285,13 @@ def variable_gain_nf_model(
         raise DataError(f"{where}: first-coil noise figure {nf1:.2f} dB < 4 dB; check nf_min")
     if not nf1 + 0.3 < nf2 < nf1 + 2.0:
         nf2 = min(max(nf2, nf1 + 0.3), nf1 + 2.0)
-        g1a_max = _lin2db(_db2lin(nf2) / (_db2lin(nf_min_db) - _db2lin(nf1)))
+        excess = _db2lin(nf_min_db) - _db2lin(nf1)
+        if not excess > 0.0:
+            raise DataError(
+                f"{where}: nf_min={nf_min_db} leaves no noise for the second coil; "
+                "revise nf_min/nf_max"
+            )
+        g1a_max = _lin2db(_db2lin(nf2) / excess)
         delta_p = gain_max_db - g1a_max
         if not 1.0 < delta_p < 11.0:
             raise DataError(
@@ -340,6 +347,30 @@ def amplifier_noise_figure_db(
 # Loading
 
 
+_DB_KEY = re.compile(r"(db|dbm|gain|osnr|nf|power|loss|voa|margin|delta_p|pch|penalty|pdl)", re.I)
+_HZ_KEY = re.compile(r"(f_min|f_max|baud_rate|spacing|bit_rate|frequency|^min$|^max$)", re.I)
+_MAX_ABS_DB = 200.0
+"""A level or ratio beyond ±200 dB (a factor 1e20) is no optical quantity; beyond it the
+linear conversions and their squares overflow."""
+_MAX_HZ = 1e16
+"""Above optical frequencies (about 2e14 Hz) by far; baud and bit rates are far below."""
+
+
+def sane_number(v: float, key: str, where: str) -> float:
+    """``v`` when it is within the physical span of its kind (dB or Hz, by its field name)."""
+    if _DB_KEY.search(key) and abs(v) > _MAX_ABS_DB:
+        raise DataError(
+            f"{where}: field {key!r} is {v:g}, beyond ±{_MAX_ABS_DB:g} dB; "
+            "Fix: give the value in dB (or dBm), as GNPy's files do"
+        )
+    if _HZ_KEY.search(key) and not 0.0 <= v <= _MAX_HZ:
+        raise DataError(
+            f"{where}: field {key!r} is {v:g}, outside 0..{_MAX_HZ:g} Hz (or bit/s); "
+            "Fix: give the value in Hz, as GNPy's files do"
+        )
+    return v
+
+
 def _num(d: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:
     if key not in d or d[key] is None:
         if default is None:
@@ -347,10 +378,24 @@ def _num(d: Mapping[str, Any], key: str, where: str, default: float | None = Non
         return default
     v = d[key]
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:
-        raise DataError(f"{where}: field {key!r} is too large a number, got {v:.3g}")
+        raise DataError(f"{where}: field {key!r} is too large a number ({len(str(v))} digits)")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
         raise DataError(f"{where}: field {key!r} must be a finite number, got {v!r}")
-    return float(v)
+    return sane_number(float(v), key, where)
+
+
+def _ranged(
+    d: Mapping[str, Any], key: str, where: str, low: float, high: float, unit: str
+) -> float:
+    """A required number within its physical range (EDFA gains 0-60 dB, noise figures 0-30 dB,
+    output power -20-40 dBm); outside it the noise model overflows or divides by zero."""
+    v = _num(d, key, where)
+    if not low <= v <= high:
+        raise DataError(
+            f"{where}: field {key!r} is {v:g}, outside {low:g}..{high:g} {unit}; "
+            "Fix: check the value against the amplifier's data sheet"
+        )
+    return v
 
 
 def _flag(d: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
@@ -394,18 +439,19 @@ def _amp_base(
                 raise DataError(f"{where}: dual_stage needs field {key!r} (an Edfa type_variety)")
         kw["gain_min_db"] = _num(raw, "gain_min", where)
         return name, kw
-    kw["gain_flatmax_db"] = _num(raw, "gain_flatmax", where)
-    kw["gain_min_db"] = _num(raw, "gain_min", where)
-    kw["p_max_dbm"] = _num(raw, "p_max", where)
+    kw["gain_flatmax_db"] = _ranged(raw, "gain_flatmax", where, 0.0, 60.0, "dB")
+    kw["gain_min_db"] = _ranged(raw, "gain_min", where, 0.0, 60.0, "dB")
+    kw["p_max_dbm"] = _ranged(raw, "p_max", where, -20.0, 40.0, "dBm")
     if model == "variable_gain":
-        nf_min = _num(raw, "nf_min", where)
-        nf_max = _num(raw, "nf_max", where)
+        nf_min = _ranged(raw, "nf_min", where, 0.0, 30.0, "dB")
+        nf_max = _ranged(raw, "nf_max", where, 0.0, 30.0, "dB")
         nf1, nf2, dp = variable_gain_nf_model(
             kw["gain_min_db"], kw["gain_flatmax_db"], nf_min, nf_max, where
         )
         kw.update(nf1_db=nf1, nf2_db=nf2, nf_delta_p_db=dp)
     elif model == "fixed_gain":
-        kw["nf0_db"] = _num(raw, "nf0", where)
+        # Distributed (Raman) amplifiers have equivalent noise figures below 0 dB.
+        kw["nf0_db"] = _ranged(raw, "nf0", where, -20.0, 30.0, "dB")
     elif model == "openroadm":
         coef = raw.get("nf_coef")
         if not isinstance(coef, list) or len(coef) == 0:

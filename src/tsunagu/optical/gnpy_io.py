@@ -54,6 +54,7 @@ from tsunagu.optical.equipment import (
     TransceiverMode,
     amplifier_noise_figure_db,
 )
+from tsunagu.optical.equipment import sane_number as _sane
 from tsunagu.optical.qot import (
     QotResult,
     ase_inverse_snr,
@@ -320,10 +321,19 @@ def _fnum(d: Mapping[str, Any], key: str, where: str, default: float | None = No
             raise DataError(f"{where}: missing field {key!r} (a number)")
         return default
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e300:
-        raise DataError(f"{where}: field {key!r} is too large a number, got {v:.3g}")
+        raise DataError(f"{where}: field {key!r} is too large a number ({len(str(v))} digits)")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
         raise DataError(f"{where}: field {key!r} must be a finite number, got {v!r}")
-    return float(v)
+    return _sane(float(v), key, where)
+
+
+def _in_range(where: str, key: str, value: float, low: float, high: float, unit: str) -> None:
+    """Physical range of a GNPy field: outside it the QoT formulas overflow or mean nothing."""
+    if not low <= value <= high:
+        raise DataError(
+            f"{where}: field {key!r} is {value:g}, outside {low:g}..{high:g} {unit}; "
+            "Fix: check the value and its unit (GNPy uses SI units)"
+        )
 
 
 def _opt(d: Mapping[str, Any], key: str, where: str) -> float | None:
@@ -385,6 +395,13 @@ def _element_from_json(raw: Any, i: int, eq: Equipment, name: str) -> Element:
         el.dispersion_s_per_m2 = _fnum(params, "dispersion", where, fib.dispersion_s_per_m2)
         el.effective_area_m2 = _fnum(params, "effective_area", where, fib.effective_area_m2)
         el.pmd_coef_s_per_sqrt_m = _fnum(params, "pmd_coef", where, fib.pmd_coef_s_per_sqrt_m)
+        _in_range(where, "dispersion", el.dispersion_s_per_m2, -1e-4, 1e-4, "s/m² (SSMF 1.67e-05)")
+        _in_range(where, "effective_area", el.effective_area_m2, 1e-12, 1e-9, "m² (SSMF 8.3e-11)")
+        _in_range(where, "pmd_coef", el.pmd_coef_s_per_sqrt_m, 0.0, 1e-12, "s/√m (SSMF 1.3e-15)")
+        for key, value in (("con_in", el.con_in_db), ("con_out", el.con_out_db)):
+            if value is not None:
+                _in_range(where, key, value, 0.0, 30.0, "dB")
+        _in_range(where, "att_in", el.att_in_db, 0.0, 30.0, "dB")
         if params.get("lumped_losses"):
             raise DataError(f"{where}: field 'lumped_losses' is not modelled; remove it")
     elif kind == "Edfa":
@@ -399,6 +416,14 @@ def _element_from_json(raw: Any, i: int, eq: Equipment, name: str) -> Element:
         el.delta_p_db = _opt(op, "delta_p", where)
         el.out_voa_db = _opt(op, "out_voa", where)
         el.in_voa_db = _fnum(op, "in_voa", where, 0.0)
+        for key, value in (
+            ("gain_target", el.gain_target_db),
+            ("delta_p", el.delta_p_db),
+            ("out_voa", el.out_voa_db),
+            ("in_voa", el.in_voa_db),
+        ):
+            if value is not None:
+                _in_range(where, key, value, -60.0, 60.0, "dB")
     elif kind == "Roadm":
         rt = eq.roadm(variety or None, where)
         if rt.has_path_impairments:

@@ -283,6 +283,10 @@ def _load_topology_file(path: str) -> Topology:
             raw = fh.read(_MAX_TOPOLOGY_BYTES + 1)
     except OSError as exc:
         raise DataError(f"cannot read topology file {path!r}: {exc.strerror}") from None
+    except ValueError:  # a NUL byte in the path
+        raise DataError(
+            f"topology file name {path!r} contains a NUL byte; pass a real path"
+        ) from None
     if len(raw) > _MAX_TOPOLOGY_BYTES:
         raise DataError(
             f"{path}: larger than {_MAX_TOPOLOGY_BYTES // 1_000_000} MB; a topology CSV has one "
