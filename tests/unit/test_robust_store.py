@@ -180,4 +180,5 @@ def test_check_out_dir_accepts_a_new_an_empty_and_a_previous_run_directory(
     (tmp_path / "empty").mkdir()
     check_out_dir(tmp_path / "empty")
     write_run(make_result("p"), tmp_path / "prev", "name: p\n")
+    (tmp_path / "prev" / "emulation.json").write_text("{}")  # added later by tsunagu emulate
     check_out_dir(tmp_path / "prev")

@@ -80,6 +80,8 @@ KILL_ENV = "TSUNAGU_KILL_AT_WRITE_POINT"
 _OWN_FILES = frozenset(
     {f"{name}.parquet" for name in TABLES}
     | {"summary.json", "scenario.yaml", "results.duckdb", "report.html", "results.duckdb.wal"}
+    # written into a run directory later by `tsunagu emulate DIR`
+    | {"emulation_rtt.parquet", "emulation_steps.parquet", "emulation.json"}
 )
 _STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<kind>staging|old)-(?P<pid>\d+)-[0-9a-f]{32}$")
 _write_points = 0
