@@ -197,3 +197,14 @@ def test_conservation_invariants(g: dict[str, np.ndarray | int]) -> None:
         assert r.incidence[paths][:, arc].nnz > 0
         assert r.demand_binding_kind[f] == "link"
         assert r.arc_pass_fraction[arc] < 1.0 or r.arc_utilisation[arc] >= 1.0 - 1e-9
+
+
+def test_many_sources_to_one_destination_walk_the_reversed_tree() -> None:
+    # A line 0 -> 1 -> 2 -> 3 plus a shortcut 0 -> 3: three sources, one destination, so the
+    # routing searches from the destination on the reversed graph.
+    r = route_and_allocate(
+        4, [0, 1, 2, 0], [1, 2, 3, 3], np.inf, [1.0, 1.0, 1.0, 2.5], [0, 1, 2], [3, 3, 3],
+        [1.0, 1.0, 1.0],
+    )  # fmt: skip
+    assert [r.demand_path(f).tolist() for f in range(3)] == [[3], [1, 2], [2]]
+    np.testing.assert_allclose(r.demand_delay_s, [2.5, 2.0, 1.0])

@@ -63,10 +63,11 @@ a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
 Complexity
 ----------
 One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
-nodes, ``O(S (A + N log N))``, plus a predecessor walk (:func:`tsunagu.net.paths.walk`) of all
-demands at once, one NumPy step per hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops.
-Routing costs ``K`` such steps; the allocation ``I`` sparse products over the ``P ≤ K F``
-distinct paths, ``O(I · P H)``. There is no Python loop over demands, arcs or paths.
+nodes (or destinations on the reversed arcs, whichever are fewer), ``O(S (A + N log N))``, plus
+a predecessor walk (:func:`tsunagu.net.paths.walk`) of all demands at once, one NumPy step per
+hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
+allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is
+no Python loop over demands, arcs or paths.
 """
 
 from __future__ import annotations
@@ -242,13 +243,25 @@ def _aon(
     """
     # One entry per (u, v): the cheapest usable parallel arc (ties: lowest arc id); zero costs
     # stay explicit entries (csgraph treats those as edges) and nothing is summed.
-    matrix, lookup = _build_graph(
-        g.n_nodes, g.arc_src, g.arc_dst, cost, g.usable & np.isfinite(cost), undirected=False
-    )
-    sources, row = np.unique(demand_src, return_inverse=True)
-    dist, pred = shortest_paths(matrix, sources)
-    kappa = np.asarray(dist[row, demand_dst], dtype=np.float64)
-    w = walk(pred, sources, demand_dst, rows=row, lookup=lookup)
+    usable = g.usable & np.isfinite(cost)
+    sources, row_s = np.unique(demand_src, return_inverse=True)
+    targets, row_t = np.unique(demand_dst, return_inverse=True)
+    if targets.size < sources.size:
+        # Fewer destinations: one Dijkstra per destination on the reversed arcs, walked from
+        # each destination back to its source; the hop link ids are the forward arc ids.
+        matrix, lookup = _build_graph(
+            g.n_nodes, g.arc_dst, g.arc_src, cost, usable, undirected=False
+        )
+        dist, pred = shortest_paths(matrix, targets)
+        kappa = np.asarray(dist[row_t, demand_src], dtype=np.float64)
+        w = walk(pred, targets, demand_src, rows=row_t, lookup=lookup)
+    else:
+        matrix, lookup = _build_graph(
+            g.n_nodes, g.arc_src, g.arc_dst, cost, usable, undirected=False
+        )
+        dist, pred = shortest_paths(matrix, sources)
+        kappa = np.asarray(dist[row_s, demand_dst], dtype=np.float64)
+        w = walk(pred, sources, demand_dst, rows=row_s, lookup=lookup)
     return kappa, w.pair, np.asarray(w.links, dtype=np.int64)
 
 
