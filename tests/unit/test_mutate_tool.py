@@ -38,7 +38,7 @@ def test_every_listed_module_and_test_exists() -> None:
     for module, tests in tool.MODULES.items():
         assert (ROOT / tool._source_path(module)).is_file(), module
         assert tests, module
-        assert any((ROOT / t).is_file() for t in tests), module
+        assert any((ROOT / t.split("::")[0]).is_file() for t in tests), module
 
 
 def test_report_counts_and_share() -> None:

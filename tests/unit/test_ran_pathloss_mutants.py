@@ -483,3 +483,240 @@ def test_free_space_and_gas() -> None:
     )
     np.testing.assert_array_equal(pl.gas_loss_db(np.array([500.0, 2000.0]), 5.9), [0.0, 0.0])
     assert float(pl.gas_loss_db(1000.0, 6.0)) > 0.0
+
+
+# --------------------------------------------------------------------------- second round
+
+
+def _uma_prime(d3d: float, fc: float, h_ut: float) -> float:
+    return 13.54 + 39.08 * math.log10(d3d) + 20.0 * math.log10(fc) - 0.6 * (h_ut - 1.5)
+
+
+def _umi_los(d3d: float, d2d: float, fc: float, h_ut: float) -> float:
+    d_bp = 4.0 * 9.0 * (h_ut - 1.0) * fc * 1e9 / 3e8
+    if d2d <= d_bp:
+        return 32.4 + 21.0 * math.log10(d3d) + 20.0 * math.log10(fc)
+    return (
+        32.4
+        + 40.0 * math.log10(d3d)
+        + 20.0 * math.log10(fc)
+        - 9.5 * math.log10(d_bp**2 + (10.0 - h_ut) ** 2)
+    )
+
+
+def _umi_prime(d3d: float, fc: float, h_ut: float) -> float:
+    return 35.3 * math.log10(d3d) + 22.4 + 21.3 * math.log10(fc) - 0.3 * (h_ut - 1.5)
+
+
+def test_nlos_max_where_the_los_value_wins() -> None:
+    # High users close to the BS: PL_LOS exceeds PL'_NLOS, so NLOS = PL_LOS of the same link
+    # (same d3D, same hUT, same h_E).
+    d2d, d3d, fc, h_ut = 20.0, 30.0, 3.5, 22.5
+    los = _uma_los_hand(d3d, d2d, fc, h_ut, 1.0)
+    assert los > _uma_prime(d3d, fc, h_ut)
+    assert float(pl.uma_nlos_db(d2d, d3d, fc, 25.0, h_ut)) == pytest.approx(los, abs=TOL_DB)
+    # Beyond d'BP with h_E = 21 m at 0.5 GHz (d'BP = 40 m) the LOS value still wins.
+    d2d = 300.0
+    d3d = math.hypot(d2d, 2.5)
+    los = _uma_los_hand(d3d, d2d, 0.5, h_ut, 21.0)
+    assert los > _uma_prime(d3d, 0.5, h_ut)
+    assert float(pl.uma_nlos_db(d2d, None, 0.5, 25.0, h_ut, 21.0)) == pytest.approx(los, abs=TOL_DB)
+    # UMi: a user at 10.5 m, 10 m from a 10 m BS.
+    for d2d, d3d_in in ((10.0, None), (10.0, 10.5)):
+        d3d = math.hypot(d2d, 0.5) if d3d_in is None else max(d3d_in, d2d)
+        los = _umi_los(d3d, d2d, 3.5, 10.5)
+        want = max(los, _umi_prime(d3d, 3.5, 10.5))
+        got = float(pl.umi_nlos_db(d2d, d3d_in, 3.5, 10.0, 10.5))
+        assert got == pytest.approx(want, abs=TOL_DB)
+    # Same user through the per-link dispatcher.
+    got = float(pl.pathloss_db("umi", 10.0, 10.5, 3.5, False, 10.0, 10.5))
+    assert got == pytest.approx(max(_umi_los(10.5, 10.0, 3.5, 10.5), _umi_prime(10.5, 3.5, 10.5)))
+
+
+def test_rma_nlos_takes_the_los_value_of_the_same_geometry() -> None:
+    # At 30 GHz from a 150 m mast to a 10 m user the RMa LOS value exceeds PL'_NLOS.
+    d2d, d3d, fc, h_bs, h_ut, w, h = 300.0, 330.0, 30.0, 150.0, 10.0, 20.0, 20.0
+
+    def pl1(d: float) -> float:
+        return (
+            20 * math.log10(40 * math.pi * d * fc / 3)
+            + min(0.03 * h**1.72, 10) * math.log10(d)
+            - min(0.044 * h**1.72, 14.77)
+            + 0.002 * math.log10(h) * d
+        )
+
+    los = pl1(d3d)  # dBP = 2π·150·10·30e9/3e8 ≫ 300 m
+    prime = (
+        161.04
+        - 7.1 * math.log10(w)
+        + 7.5 * math.log10(h)
+        - (24.37 - 3.7 * (h / h_bs) ** 2) * math.log10(h_bs)
+        + (43.42 - 3.1 * math.log10(h_bs)) * (math.log10(d3d) - 3)
+        + 20 * math.log10(fc)
+        - (3.2 * math.log10(11.75 * h_ut) ** 2 - 4.97)
+    )
+    assert los > prime
+    got = float(pl.rma_nlos_db(d2d, d3d, fc, h_bs, h_ut, w, h))
+    assert got == pytest.approx(los, abs=TOL_DB)
+
+
+def test_rma_exactly_at_the_breakpoint_uses_pl1() -> None:
+    # d2D = dBP exactly: PL1(d3D) (the "10 m <= d2D <= dBP" row), which differs from
+    # PL2 = PL1(dBP) + 40 log10(d3D/dBP) by about 3e-4 dB here.
+    d_bp = float(pl.rma_breakpoint_distance_m(35.0, 1.5, 3.5))
+    d3d = math.hypot(d_bp, 33.5)
+    h = 5.0
+    want = (
+        20 * math.log10(40 * math.pi * d3d * 3.5 / 3)
+        + min(0.03 * h**1.72, 10) * math.log10(d3d)
+        - min(0.044 * h**1.72, 14.77)
+        + 0.002 * math.log10(h) * d3d
+    )
+    assert float(pl.rma_los_db(d_bp, None, 3.5)) == pytest.approx(want, abs=TOL_DB)
+
+
+def test_messages_start_with_the_model_and_name_the_argument() -> None:
+    cases = [
+        (lambda: pl.uma_los_db(100.0, None, 0.4), "TR 38.901 UMa LOS", "freq_ghz", "GHz; got"),
+        (lambda: pl.uma_nlos_db(5000.5, None, 3.5), "TR 38.901 UMa NLOS", "d2d_m", "m (below"),
+        (lambda: pl.umi_los_db(5000.5, None, 3.5), "TR 38.901 UMi LOS", "d2d_m", "m (below"),
+        (lambda: pl.umi_los_db(100.0, None, 0.4), "TR 38.901 UMi LOS", "freq_ghz", "GHz; got"),
+        (lambda: pl.umi_nlos_db(100.0, None, 0.4), "TR 38.901 UMi NLOS", "freq_ghz", "GHz;"),
+        (
+            lambda: pl.umi_nlos_db(100.0, None, 3.5, 10.0, 23.0),
+            "TR 38.901 UMi NLOS",
+            "h_ut_m",
+            "m; got",
+        ),
+        (lambda: pl.rma_los_db(100.0, None, 31.0), "TR 38.901 RMa LOS", "freq_ghz", "GHz;"),
+        (lambda: pl.rma_nlos_db(100.0, None, 31.0), "TR 38.901 RMa NLOS", "freq_ghz", "GHz;"),
+        (
+            lambda: pl.rma_nlos_db(100.0, None, 3.5, 35.0, 1.5, 4.0),
+            "TR 38.901 RMa NLOS",
+            "street_width_m",
+            "m; got",
+        ),
+        (
+            lambda: pl.rma_nlos_db(100.0, None, 3.5, 35.0, 1.5, 20.0, 4.0),
+            "TR 38.901 RMa NLOS",
+            "building_height_m",
+            "m; got",
+        ),
+        (lambda: pl.rma_los_db(100.0, None, 3.5, 9.0), "TR 38.901 RMa LOS", "h_bs_m", "m; got"),
+        (
+            lambda: pl.rma_los_db(100.0, None, 3.5, 35.0, 11.0),
+            "TR 38.901 RMa LOS",
+            "h_ut_m",
+            "m; got",
+        ),
+        (lambda: pl.uma_los_db(100.0, None, 3.5, 200.0), "TR 38.901 UMa LOS", "h_bs_m", "m; got"),
+        (lambda: pl.inh_los_db(10.0, 0.4), "TR 38.901 InH LOS", "freq_ghz", "GHz;"),
+        (lambda: pl.inh_nlos_db(10.0, 0.4), "TR 38.901 InH NLOS", "freq_ghz", "GHz;"),
+        (lambda: pl.inh_nlos_db(151.0, 3.5), "TR 38.901 InH NLOS", "d3d_m", "m (below 1 m is"),
+        (
+            lambda: pl.los_probability_uma(-1.0),
+            "TR 38.901 UMa LOS probability",
+            "d2d_m",
+            "m; got",
+        ),
+        (
+            lambda: pl.los_probability_uma(10.0, 24.0),
+            "TR 38.901 UMa LOS probability",
+            "h_ut_m",
+            "m; got",
+        ),
+        (lambda: pl.los_probability_umi(-1.0), "TR 38.901 UMi LOS probability", "d2d_m", "m;"),
+        (lambda: pl.los_probability_rma(-1.0), "TR 38.901 RMa LOS probability", "d2d_m", "m;"),
+        (lambda: pl.los_probability_inh(-1.0), "TR 38.901 InH LOS probability", "d2d_m", "m;"),
+        (lambda: pl.o2i_low_loss_db(3.5, -1.0), "TR 38.901 O2I low-loss", "d2d_in_m", "m;"),
+        (lambda: pl.o2i_high_loss_db(3.5, -1.0), "TR 38.901 O2I high-loss", "d2d_in_m", "m;"),
+        (
+            lambda: pl.pathloss_db("uma", 100.0, None, 0.4, False, 25.0, 1.5),
+            "TR 38.901 UMa NLOS",
+            "freq_ghz",
+            "GHz;",
+        ),
+        (
+            lambda: pl.pathloss_db("umi", 100.0, None, 0.4, False, 10.0, 1.5),
+            "TR 38.901 UMi NLOS",
+            "freq_ghz",
+            "GHz;",
+        ),
+    ]
+    for call, model, name, tail in cases:
+        with pytest.raises(ModelRangeError) as info:
+            call()
+        msg = str(info.value)
+        assert msg.startswith(model + ": "), msg
+        assert f": {name} must lie in [" in msg, msg
+        assert tail in msg, msg
+
+
+def test_message_names_the_offending_value() -> None:
+    # Of [lower bound, offending value] the message reports the offending one, at both ends.
+    with pytest.raises(ModelRangeError, match=r"got 6000\.0"):
+        pl.uma_los_db(np.array([0.0, 6000.0]), None, 3.5)
+    with pytest.raises(ModelRangeError, match=r"got -1\.0"):
+        pl.uma_los_db(np.array([5000.0, -1.0]), None, 3.5)
+
+
+def test_los_probability_below_the_first_breakpoints() -> None:
+    # InH mixed office is 1 below 1.2 m; open office 1 below 5 m (the exponentials exceed 1
+    # there, so the first branch matters).
+    np.testing.assert_array_equal(pl.los_probability_inh(np.array([0.0, 0.5, 1.0])), 1.0)
+    np.testing.assert_array_equal(pl.los_probability_inh(np.array([0.0, 2.0, 4.9]), "open"), 1.0)
+    # UMa C'(hUT) for a single user at 13.5 m.
+    d = 60.0
+    base = 18 / d + math.exp(-d / 63) * (1 - 18 / d)
+    g = 1.25 * (d / 100) ** 3 * math.exp(-d / 150)
+    assert float(pl.los_probability_uma(d, 13.5)) == pytest.approx(
+        base * (1 + 0.05**1.5 * g), rel=1e-14
+    )
+
+
+def test_environment_height_just_beyond_18_m_and_shapes() -> None:
+    # g(d2D) > 0 from just beyond 18 m: with hUT 22.5 m and a draw above 1/(1 + C) the
+    # user is given h_E = 12 m at 18.5 m.
+    d, h = 18.5, 22.5
+    c = ((h - 13) / 10) ** 1.5 * 1.25 * (d / 100) ** 3 * math.exp(-d / 150)
+    u = 1 / (1 + c) + 1e-6
+    assert float(pl.uma_env_height_from_uniforms_m(d, h, u, 0.0)) == 12.0
+    # A scalar distance with an array of heights draws one state per user.
+    rng_a, rng_b = np.random.default_rng(11), np.random.default_rng(11)
+    heights = np.array([22.5, 22.5, 22.5, 22.5, 22.5, 22.5])
+    got = pl.uma_effective_env_height_m(120.0, heights, rng_a)
+    want = pl.uma_env_height_from_uniforms_m(
+        120.0, heights, rng_b.random(heights.shape), rng_b.random(heights.shape)
+    )
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (6,)
+
+
+def test_gas_loss_keeps_the_shape_below_6_ghz() -> None:
+    out = pl.gas_loss_db(np.array([500.0, 2000.0]), 5.9)
+    assert out.shape == (2,)
+    assert out.dtype == np.float64
+
+
+def test_umi_nlos_uses_the_given_d3d_for_its_los_value() -> None:
+    # A 22.5 m user 10 m from a 10 m BS with a given d3D of 11 m: PL_LOS(11 m) wins the max().
+    los = _umi_los(11.0, 10.0, 3.5, 22.5)
+    assert los > _umi_prime(11.0, 3.5, 22.5)
+    assert float(pl.umi_nlos_db(10.0, 11.0, 3.5, 10.0, 22.5)) == pytest.approx(los, abs=TOL_DB)
+
+
+def test_gas_attenuation_is_the_p676_annex2_approximation() -> None:
+    # Our wrapper returns itur's P.676 terrestrial value at the reference atmosphere (a check of
+    # the call, not of P.676; itur 0.4 gives the same number whatever the mode or elevation).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from itur.models import itu676
+
+        for f in (28.0, 60.0, 120.0):
+            want = itu676.gaseous_attenuation_terrestrial_path(
+                1.0, f, 0.0, 7.5, 1013.25, 288.15, "approx"
+            )
+            got = pl.gas_specific_attenuation_db_per_km(f)
+            assert got == pytest.approx(float(want.value), rel=1e-12)

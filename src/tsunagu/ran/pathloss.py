@@ -106,9 +106,9 @@ def _check_range(
     if value.size == 0:
         return
     if np.any(np.isnan(value)) or np.any(value < lo) or np.any(value > hi):
-        bad = value[np.isnan(value) | (value < lo) | (value > hi)]
+        bad = float(value[np.isnan(value) | (value < lo) | (value > hi)].ravel()[0])
         raise ModelRangeError(
-            f"{model}: {name} must lie in [{lo:g}, {hi:g}] {unit}{what}; got {bad.ravel()[0]!r}. "
+            f"{model}: {name} must lie in [{lo:g}, {hi:g}] {unit}{what}; got {bad!r}. "
             f"Pass values inside the validity range of TR 38.901 or choose another model."
         )
 

@@ -1,0 +1,108 @@
+"""Parts of tsunagu.ran.sinr that the mutation run (``make mutate``) found untested.
+
+``nearest_cells`` and the site-level k-nearest search against brute-force distances, and
+``cell_loads`` against a count by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tsunagu.ran import sinr
+from tsunagu.ran.layout import hex_sites_m, three_sector_cells
+
+
+def _cells(xy: np.ndarray, site: np.ndarray) -> sinr.CellLayer:
+    n = xy.shape[0]
+    return sinr.CellLayer(
+        x_m=xy[:, 0],
+        y_m=xy[:, 1],
+        height_m=np.full(n, 25.0),
+        azimuth_deg=np.zeros(n),
+        tilt_deg=np.full(n, 102.0),
+        tx_power_dbm=np.full(n, 46.0),
+        site=site,
+        freq_ghz=3.5,
+        bandwidth_hz=20e6,
+        environment="uma",
+    )
+
+
+def _brute_sites(ue: np.ndarray, site_xy: np.ndarray, n: int) -> list[set[int]]:
+    d = np.hypot(ue[:, None, 0] - site_xy[None, :, 0], ue[:, None, 1] - site_xy[None, :, 1])
+    return [set(np.argsort(row, kind="stable")[:n].tolist()) for row in d]
+
+
+def test_nearest_cells_three_sector_sites_match_brute_force() -> None:
+    sites = hex_sites_m(500.0)
+    xy, _, site = three_sector_cells(sites)
+    cells = _cells(xy, site)
+    rng = np.random.default_rng(4)
+    ue = rng.uniform(-900.0, 900.0, (200, 2))
+    for k in (1, 3, 4, 7):
+        idx = sinr.nearest_cells(ue, cells, k)
+        n_sites = -(-k // 3)  # K = 3 · ceil(k / 3) cells: all sectors of the nearest sites
+        assert idx.shape == (200, 3 * n_sites)
+        assert idx.dtype == np.int64
+        want = _brute_sites(ue, sites, n_sites)
+        for row, w in zip(idx, want, strict=True):
+            assert set(site[row].tolist()) == w
+            assert len(set(row.tolist())) == 3 * n_sites  # each sector of those sites once
+    # k at or above the number of cells: every cell, in order, for every user.
+    full = sinr.nearest_cells(ue[:3], cells, cells.n_cells)
+    np.testing.assert_array_equal(full, np.tile(np.arange(cells.n_cells), (3, 1)))
+    assert full.flags.writeable
+    np.testing.assert_array_equal(sinr.nearest_cells(ue[:3], cells, 10_000), full)
+    # a single position is accepted as one user
+    assert sinr.nearest_cells(ue[0], cells, 3).shape == (1, 3)
+    # k = 0 still returns the nearest site's cells
+    assert sinr.nearest_cells(ue[:2], cells, 0).shape == (2, 3)
+
+
+def test_nearest_cells_uneven_sites_use_the_cell_tree() -> None:
+    # Sites with 1 and 2 cells: no site-level shortcut, the k nearest cells themselves.
+    xy = np.array([[0.0, 0.0], [0.0, 0.0], [300.0, 0.0], [0.0, 400.0], [0.0, 400.0]])
+    site = np.array([0, 0, 1, 2, 2])
+    cells = _cells(xy, site)
+    ue = np.array([[290.0, 10.0], [10.0, 390.0], [-50.0, -50.0]])
+    idx = sinr.nearest_cells(ue, cells, 2)
+    assert idx.shape == (3, 2)
+    d = np.hypot(ue[:, None, 0] - xy[None, :, 0], ue[:, None, 1] - xy[None, :, 1])
+    for row, drow in zip(idx, d, strict=True):
+        assert sorted(drow[row].tolist()) == sorted(np.sort(drow)[:2].tolist())
+    # nearest first: user 0 is at the 1-cell site 1
+    assert idx[0, 0] == 2
+
+
+def test_k_nearest_dense_and_site_tree_agree_in_downlink_sinr() -> None:
+    sites = hex_sites_m(500.0)
+    xy, az, site = three_sector_cells(sites)
+    cells = sinr.CellLayer(
+        x_m=xy[:, 0],
+        y_m=xy[:, 1],
+        height_m=np.full(xy.shape[0], 25.0),
+        azimuth_deg=az,
+        tilt_deg=np.full(xy.shape[0], 102.0),
+        tx_power_dbm=np.full(xy.shape[0], 46.0),
+        site=site,
+        freq_ghz=3.5,
+        bandwidth_hz=20e6,
+        environment="uma",
+    )
+    ue = np.random.default_rng(5).uniform(-600.0, 600.0, (300, 2))
+    idx = sinr.nearest_cells(ue, cells, 9)
+    a = sinr.downlink_sinr(ue, 1.5, cells, cell_index=idx)
+    b = sinr.downlink_sinr(ue, 1.5, cells, k_nearest=9)
+    np.testing.assert_array_equal(a.serving_cell, b.serving_cell)
+    np.testing.assert_allclose(a.sinr_db, b.sinr_db, atol=1e-9)
+
+
+def test_cell_loads_counts_and_weights() -> None:
+    serving = np.array([0, 2, 2, -1, 4, 2])
+    np.testing.assert_array_equal(sinr.cell_loads(serving, 6), [1, 0, 3, 0, 1, 0])
+    w = np.array([0.5, 1.0, 2.0, 9.0, 4.0, 0.25])
+    np.testing.assert_allclose(sinr.cell_loads(serving, 6, w), [0.5, 0, 3.25, 0, 4.0, 0])
+    out = sinr.cell_loads(np.array([-1, -1]), 3)
+    assert out.shape == (3,)
+    assert out.dtype == np.float64
+    assert float(out.sum()) == 0.0
