@@ -17,7 +17,9 @@ feasible direction, ``|x − x*| ≤ sqrt(2 · gap · Σ x t / m)`` (strong conv
 
 from __future__ import annotations
 
+import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +137,72 @@ def test_carried_never_exceeds_max_flow(
                            [offered], mean_packet_bits=1.0, max_iterations=30)  # fmt: skip
     assert r.demand_carried_bps[0] <= max_flow + 1e-9
     assert r.demand_carried_bps[0] + r.demand_blocked_bps[0] == pytest.approx(offered)
+
+
+def test_load_sweep_first_blocking_at_the_predicted_bottleneck() -> None:
+    """japan-2030 backbone, capacities from the GN-model QoT (GNPy's example Voyager modes,
+    8 wavelengths, the library's 2 dB margin), uniform all-pairs demand swept ×1, ×2, ×4, ×8.
+
+    Independent prediction: shortest propagation paths by networkx's Dijkstra (not our
+    path code), loads summed by hand; the first blocking appears at the scale ``1 / max(load /
+    capacity)`` on the link of that maximum. The base demand per pair is set so that this
+    predicted scale is 3 (between the sweep points ×2 and ×4); it is a test set-up, not a model
+    parameter. Under light load the M/M/1 term (ns on Tb/s links) does not move any route, so
+    the routing must agree with the prediction until blocking starts.
+    """
+    import networkx as nx
+    from gnpy.tools import json_io as gnpy_json_io
+
+    from tsunagu.constants import C_M_PER_S, FIBRE_GROUP_INDEX
+    from tsunagu.optical.capacity import ModeTable, fibre_link_capacity
+    from tsunagu.optical.domain import build_backbone
+    from tsunagu.optical.equipment import load_equipment
+    from tsunagu.scenario.loader import load_scenario
+
+    examples = Path(gnpy_json_io.__file__).resolve().parent.parent / "example-data"
+    eqpt = load_equipment(examples / "eqpt_config.json")
+    bb = build_backbone(load_scenario("japan-2030").optical)
+    modes = ModeTable.from_transceiver(eqpt.transceivers["Voyager"])
+    fibre = fibre_link_capacity(bb.length_m / 1e3, 8, modes, margin_db=eqpt.si.sys_margins_db)
+    n = bb.node_name.size
+    src = np.concatenate([bb.src, bb.dst])  # full duplex: one arc per direction
+    dst = np.concatenate([bb.dst, bb.src])
+    cap = np.concatenate([fibre.capacity_bps, fibre.capacity_bps])
+    tau = np.concatenate([bb.length_m, bb.length_m]) / (C_M_PER_S / FIBRE_GROUP_INDEX)
+    assert np.all(cap > 0.0)
+    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    pairs = ii != jj
+    d_src, d_dst = ii[pairs], jj[pairs]
+
+    graph = nx.DiGraph()
+    for a in np.argsort(tau, kind="stable")[::-1]:  # parallel arcs: the shortest is added last
+        graph.add_edge(int(src[a]), int(dst[a]), w=float(tau[a]), arc=int(a))
+    load_per_unit = np.zeros(src.size)
+    for s in range(n):  # 59 sources: the reference, not the model
+        for path in nx.single_source_dijkstra_path(graph, s, weight="w").values():
+            for u, v in itertools.pairwise(path):
+                load_per_unit[graph[u][v]["arc"]] += 1.0
+    ratio = load_per_unit / cap
+    bottleneck = int(np.argmax(ratio))
+    base = 1.0 / ratio[bottleneck] / 3.0
+
+    results = {}
+    for k in (1, 2, 4, 8):
+        results[k] = route_and_allocate(
+            n, src, dst, cap, tau, d_src, d_dst, np.full(d_src.size, base * k), max_iterations=60
+        )
+    blocked = [results[k].demand_blocked_bps.sum() / results[k].demand_offered_bps.sum()
+               for k in (1, 2, 4, 8)]  # fmt: skip
+    assert blocked[0] == 0.0
+    assert blocked[1] == 0.0
+    assert 0.0 < blocked[2] <= blocked[3]
+    # Utilisation and queueing rise monotonically with the load.
+    util = [results[k].arc_utilisation.max() for k in (1, 2, 4, 8)]
+    queue = [results[k].arc_queue_delay_s.mean() for k in (1, 2, 4, 8)]
+    assert np.all(np.diff(util) >= 0.0)
+    assert np.all(np.diff(queue) > 0.0)
+    np.testing.assert_allclose(util[:2], [1 / 3, 2 / 3], rtol=1e-9)
+    # The first blocking is at the predicted bottleneck, and only at links predicted over.
+    binding = set(results[4].demand_binding_arc[results[4].demand_binding_arc >= 0].tolist())
+    assert bottleneck in binding
+    assert binding <= set(np.flatnonzero(ratio * base * 4 > 1.0).tolist())
