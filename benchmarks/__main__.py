@@ -24,6 +24,7 @@ SUITES: dict[str, str] = {
     "ran": "benchmarks.bench_ran",
     "service": "benchmarks.bench_service",
     "memory": "benchmarks.bench_memory",
+    "net_flow": "benchmarks.bench_net_flow",
 }
 
 
