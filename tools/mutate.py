@@ -4,6 +4,7 @@ Usage::
 
     python tools/mutate.py                    # every module in MODULES
     python tools/mutate.py ran.pathloss ntn.isl --max-children 2
+    python tools/mutate.py ntn.isl --retest   # after new tests: rerun the last survivors
 
 For each module a work directory ``runs/mutate/<module>/`` receives a copy of ``src/``,
 ``tests/`` and ``pyproject.toml`` whose ``[tool.mutmut]`` table is the repository's shared one
@@ -15,6 +16,8 @@ The summary (counts per module: killed, survived, timeout, no tests, and the sur
 line that changed and, where known, why the mutant is equivalent) is written to
 ``runs/mutate/report.md`` and ``runs/mutate/report.json``. Equivalent mutants are declared in
 ``tools/mutants_equivalent.toml`` with the reason; nothing else is excluded from the score.
+Survivors left unkilled on purpose keep their status and carry their reason from
+``tools/mutants_explained.toml``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "runs" / "mutate"
 EQUIVALENT_FILE = ROOT / "tools" / "mutants_equivalent.toml"
+#: Survivors that are not equivalent and not killed, each with why (counted as survived).
+EXPLAINED_FILE = ROOT / "tools" / "mutants_explained.toml"
 
 #: module (dotted, under tsunagu) → tests that target it.
 MODULES: dict[str, list[str]] = {
@@ -122,19 +127,46 @@ def _changed_lines(orig: str, mutant: str) -> str:
 
 
 def run_module(
-    module: str, max_children: int, timeout_s: float, *, report_only: bool = False
+    module: str,
+    max_children: int,
+    timeout_s: float,
+    *,
+    report_only: bool = False,
+    retest: bool = False,
 ) -> dict[str, Any]:
-    """Run mutmut on one module in its own work directory; return the counts and survivors."""
+    """Run mutmut on one module in its own work directory; return the counts and survivors.
+
+    mutmut keeps a verdict once reached; ``retest`` names the last run's survivors so that
+    they are run again against the current tests.
+    """
     tests = MODULES[module]
     missing = [t for t in tests if not (ROOT / t.split("::")[0]).exists()]
     tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
     wd = WORK / module
-    rc = 0 if report_only else _run_mutmut(module, tests, wd, max_children, timeout_s)
+    names = _survivor_keys(module, wd) if retest else []
+    if report_only or (retest and not names):
+        rc = 0
+    else:
+        rc = _run_mutmut(module, tests, wd, max_children, timeout_s, names)
     return _collect(module, tests, missing, wd, rc)
 
 
+def _survivor_keys(module: str, wd: Path) -> list[str]:
+    meta = wd / "mutants" / (_source_path(module) + ".meta")
+    if not meta.exists():
+        return []
+    codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    status = _status_by_exit_code()
+    return sorted(k for k, c in codes.items() if status[c] in ("survived", "no tests"))
+
+
 def _run_mutmut(
-    module: str, tests: list[str], wd: Path, max_children: int, timeout_s: float
+    module: str,
+    tests: list[str],
+    wd: Path,
+    max_children: int,
+    timeout_s: float,
+    names: list[str] | None = None,
 ) -> int:
     wd.mkdir(parents=True, exist_ok=True)
     for sub in ("src", "tests"):
@@ -148,7 +180,7 @@ def _run_mutmut(
     with log.open("w", encoding="utf-8") as fh:
         try:
             rc = subprocess.run(
-                [str(mutmut), "run", "--max-children", str(max_children)],
+                [str(mutmut), "run", "--max-children", str(max_children), *(names or [])],
                 cwd=wd,
                 stdout=fh,
                 stderr=subprocess.STDOUT,
@@ -170,6 +202,7 @@ def _collect(
     codes: dict[str, int | None] = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
     status = _status_by_exit_code()
     equivalent = _equivalents().get(module, {})
+    explained = _equivalents(EXPLAINED_FILE).get(module, {})
     _, funcs = _functions(wd / "mutants" / _source_path(module))
     counts: dict[str, int] = {}
     survivors = []
@@ -186,7 +219,7 @@ def _collect(
                     "mutant": name,
                     "status": st,
                     "change": _changed_lines(orig, funcs.get(name, "")),
-                    "reason": equivalent.get(name, ""),
+                    "reason": equivalent.get(name, explained.get(name, "")),
                 }
             )
     total = sum(counts.values())
@@ -204,10 +237,10 @@ def _collect(
     }
 
 
-def _equivalents() -> dict[str, dict[str, str]]:
-    if not EQUIVALENT_FILE.exists():
+def _equivalents(path: Path = EQUIVALENT_FILE) -> dict[str, dict[str, str]]:
+    if not path.exists():
         return {}
-    return {k: dict(v) for k, v in tomllib.loads(EQUIVALENT_FILE.read_text("utf-8")).items()}
+    return {k: dict(v) for k, v in tomllib.loads(path.read_text("utf-8")).items()}
 
 
 def report_markdown(results: list[dict[str, Any]]) -> str:
@@ -247,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--report-only", action="store_true", help="rebuild the report from the last runs"
     )
+    ap.add_argument(
+        "--retest", action="store_true", help="rerun only the last run's surviving mutants"
+    )
     args = ap.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -256,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     if (WORK / "report.json").exists():
         old = {r["module"]: r for r in json.loads((WORK / "report.json").read_text("utf-8"))}
     for m in args.modules or list(MODULES):
-        old[m] = run_module(m, args.max_children, args.timeout_s, report_only=args.report_only)
+        old[m] = run_module(
+            m, args.max_children, args.timeout_s, report_only=args.report_only, retest=args.retest
+        )
         sys.stdout.write(f"{m}: {old[m].get('counts', old[m].get('error'))}\n")
         sys.stdout.flush()
         results = [old[k] for k in MODULES if k in old]  # written after every module

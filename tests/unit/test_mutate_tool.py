@@ -58,3 +58,15 @@ def test_report_counts_and_share() -> None:
     md = tool.report_markdown(res)
     assert "| ran.x | 10 | 7 | 1 | 1 | 1 | 0 | 88.9 % |" in md
     assert "`x_f__mutmut_4` (equivalent): `c` — r" in md
+
+
+def test_equivalent_and_explained_lists_are_disjoint_and_reasoned() -> None:
+    tool = _tool()
+    equivalent = tool._equivalents(tool.EQUIVALENT_FILE)
+    explained = tool._equivalents(tool.EXPLAINED_FILE)
+    for table in (equivalent, explained):
+        assert set(table) <= set(tool.MODULES)
+        for mutants in table.values():
+            assert all(reason.strip() for reason in mutants.values())
+    for module in set(equivalent) & set(explained):
+        assert not set(equivalent[module]) & set(explained[module]), module

@@ -104,3 +104,162 @@ def test_nearest_pairs() -> None:
             assert (min(i, j), max(i, j)) in got
     pos[3] = np.nan
     assert 3 not in isl.nearest_isl_pairs(pos, k=2)
+
+
+# ----------------------------------------------------------------- edges of the topology rules
+
+
+def _pair_set(pairs: np.ndarray) -> set[tuple[int, int]]:
+    return {(int(a), int(b)) for a, b in pairs}
+
+
+def test_small_shells_and_duplicate_links() -> None:
+    # One satellite: its only +Grid neighbour is itself, so no link; (0, 2) int64 still.
+    for planes, sats in ((1, 1), (3, 1), (2, 2), (2, 3)):
+        pairs = isl.grid_isl_pairs(planes, sats)
+        assert pairs.shape[1] == 2
+        assert pairs.dtype == np.int64
+    assert isl.grid_isl_pairs(1, 1).shape == (0, 2)
+    # One satellite per plane: a ring through the planes.
+    assert _pair_set(isl.grid_isl_pairs(3, 1)) == {(0, 1), (1, 2), (0, 2)}
+    # Two planes: plane 1 → plane 0 across the seam is the same link as plane 0 → plane 1,
+    # and with two slots the forward and backward in-plane links coincide: counted once.
+    assert _pair_set(isl.grid_isl_pairs(2, 2)) == {(0, 1), (2, 3), (0, 2), (1, 3)}
+    assert len(isl.grid_isl_pairs(2, 3)) == 2 * 3 + 3
+    # Sorted unique rows.
+    pairs = isl.grid_isl_pairs(5, 7)
+    assert np.array_equal(pairs, np.unique(pairs, axis=0))
+
+
+def test_one_plane_shell_has_only_its_ring() -> None:
+    ring = {(j, (j + 1) % 6) if j < 5 else (0, 5) for j in range(6)}
+    # The inter-plane entry has no plane to link to, whatever the slot shift, and the entries
+    # after it still apply.
+    for pattern in (isl.PLUS_GRID, ((1, 0), (0, 1))):
+        got = isl.grid_isl_pairs(1, 6, pattern, inter_plane_shift=2)
+        assert _pair_set(got) == ring
+    empty = isl.grid_isl_pairs(1, 4, pattern=[(1, 0)])
+    assert empty.shape == (0, 2)
+    assert empty.dtype == np.int64
+
+
+def test_pattern_offsets_follow_the_documented_rule() -> None:
+    # (k, j) links to (k + dp, j + ds + shift·[dp != 0]); 3 planes × 4 slots.
+    diag = _pair_set(isl.grid_isl_pairs(3, 4, pattern=[(1, 1)]))
+    assert (0, 5) in diag
+    assert (0, 7) not in diag
+    shifted = _pair_set(isl.grid_isl_pairs(3, 4, inter_plane_shift=1))
+    assert (0, 1) in shifted
+    assert (0, 2) not in shifted
+    assert (0, 5) in shifted
+    assert (0, 4) not in shifted
+
+
+@pytest.mark.parametrize(
+    ("planes", "sats", "pattern"),
+    [
+        (0, 5, isl.PLUS_GRID),
+        (2.5, 4, isl.PLUS_GRID),
+        (3, 0, isl.PLUS_GRID),
+        (3, 4, [(3, 0)]),  # plane offset must be < planes
+        (1, 4, [(2, 0)]),  # a one-plane shell allows offset 1 only (skipped)
+    ],
+)
+def test_grid_rejects_bad_layouts(planes: float, sats: int, pattern: list[tuple[int, int]]) -> None:
+    with pytest.raises(ModelRangeError):
+        isl.grid_isl_pairs(planes, sats, pattern)
+
+
+def test_grazing_and_range_limits_are_inclusive() -> None:
+    # Two satellites symmetric about the x axis: the segment's closest point to the centre is
+    # (x, 0, 0) exactly, so a link grazing at exactly 80 km (Hypatia's rule: at least 80 km)
+    # is up, and a link exactly as long as the maximum range is up.
+    x = WGS84_A_M + 80e3
+    sats = np.array([[x, -1e6, 0.0], [x, 1e6, 0.0]])
+    up, d = isl.isl_feasible(sats, [[0, 1]])
+    assert up.tolist() == [True]
+    assert d.tolist() == [2e6]
+    assert isl.isl_feasible(sats, [[0, 1]], max_range_m=2e6)[0].tolist() == [True]
+    assert isl.isl_feasible(sats, [[0, 1]], min_grazing_altitude_m=80.001e3)[0].tolist() == [False]
+
+
+def test_segment_endpoints_bound_the_closest_point() -> None:
+    # Radially aligned satellites: the line through them passes the centre, the segment does
+    # not. LEO under MEO and LEO under GEO (s = r1/(r1 - r2) > 1 from the outer end) are up in
+    # both orders.
+    leo, meo, geo = WGS84_A_M + 550e3, WGS84_A_M + 2000e3, 42_164e3
+    for outer in (meo, geo):
+        sats = np.array([[leo, 0.0, 0.0], [outer, 0.0, 0.0]])
+        up, d = isl.isl_feasible(sats, [[0, 1], [1, 0]])
+        assert up.tolist() == [True, True]
+        assert d == pytest.approx([outer - leo] * 2)
+
+
+def test_degenerate_links() -> None:
+    r = WGS84_A_M + 550e3
+    # Coincident satellites: a zero-length link, above the floor.
+    up, d = isl.isl_feasible(np.array([[r, 0.0, 0.0], [r, 0.0, 0.0]]), [[0, 1]])
+    assert up.tolist() == [True]
+    assert d.tolist() == [0.0]
+    # A 0.8 m link whose midpoint dips 5 nm below the 80 km floor while both ends clear it.
+    floor = WGS84_A_M + 80e3
+    x = floor - 5e-9
+    sats = np.array([[x, -0.4, 0.0], [x, 0.4, 0.0]])
+    assert np.all(np.einsum("nk,nk->n", sats, sats) > floor * floor)
+    assert isl.isl_feasible(sats, [[0, 1]])[0].tolist() == [False]
+    # Integer coordinates (metres) are accepted; no pairs gives (T, 0).
+    ints = np.array([[[7_000_000, 0, 0], [0, 7_000_000, 0]]])
+    up, d = isl.isl_feasible(ints, [[0, 1]])
+    assert up.shape == (1, 1)
+    assert d[0, 0] == pytest.approx(7e6 * np.sqrt(2.0))
+    up, d = isl.isl_feasible(ints, [])
+    assert up.shape == (1, 0)
+    assert d.shape == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("pos", "pairs", "kw"),
+    [
+        (np.zeros((1, 4, 2)), [[0, 1]], {}),  # 2-D vectors
+        (np.ones((4, 3)), [[0, 4]], {}),  # index = N
+        (np.ones((4, 3)), [[0, 1]], {"max_range_m": 0.0}),
+    ],
+)
+def test_feasibility_rejects_bad_input(
+    pos: np.ndarray, pairs: list[list[int]], kw: dict[str, float]
+) -> None:
+    with pytest.raises(ModelRangeError):
+        isl.isl_feasible(pos, pairs, **kw)
+
+
+def test_short_maximum_range_is_legal() -> None:
+    sats = np.array([[7e6, 0.0, 0.0], [7e6, 0.25, 0.0]])
+    assert isl.isl_feasible(sats, [[0, 1]], max_range_m=0.5)[0].tolist() == [True]
+
+
+def test_nearest_pairs_counts() -> None:
+    r = WGS84_A_M + 550e3
+    a = np.radians(np.arange(6) * 60.0)
+    hexagon = np.stack([r * np.cos(a), r * np.sin(a), 0 * a], axis=1)
+    # Default k = 4: every satellite skips only the opposite one: 15 - 3 pairs.
+    pairs = isl.nearest_isl_pairs(hexagon)
+    assert len(pairs) == 12
+    assert pairs.dtype == np.int64
+    assert (0, 3) not in _pair_set(pairs)
+    # k = 1 on a line with gaps 1, 2, 4 m: each satellite with its nearest.
+    line = np.array([[r + dx, 0.0, 0.0] for dx in (0.0, 1.0, 3.0, 7.0)])
+    assert _pair_set(isl.nearest_isl_pairs(line, k=1)) == {(0, 1), (1, 2), (2, 3)}
+    # k beyond the number of other satellites: every pair.
+    assert _pair_set(isl.nearest_isl_pairs(line[:3], k=4)) == {(0, 1), (0, 2), (1, 2)}
+    # Two satellites: one pair; one, or none with a position: none.
+    assert _pair_set(isl.nearest_isl_pairs(line[:2])) == {(0, 1)}
+    for few in (line[:1], np.full((3, 3), np.nan)):
+        out = isl.nearest_isl_pairs(few)
+        assert out.shape == (0, 2)
+        assert out.dtype == np.int64
+
+
+@pytest.mark.parametrize(("pos", "k"), [(np.ones((4, 2)), 2), (np.ones((4, 3)), 0)])
+def test_nearest_rejects_bad_input(pos: np.ndarray, k: int) -> None:
+    with pytest.raises(ModelRangeError):
+        isl.nearest_isl_pairs(pos, k)
