@@ -10,8 +10,11 @@ step and summary KPIs are the request-weighted statistics of ``flows.parquet``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,10 +423,35 @@ def synthetic_run(make_run: Callable[..., Path]) -> Path:
 
 # ---- network emulation: nothing may outlive the tests ----------------------------------------
 
+#: Held shared by a test while namespaces it made look abandoned on purpose (their owner killed)
+#: until it removes them, and exclusively by the end-of-session check: so the check, in any
+#: worker or any other test process on the machine, never takes them for a leftover, and waits
+#: for no fixed time. A file lock is released by the kernel when its holder dies.
+CRASH_LOCK = Path(tempfile.gettempdir()) / "tsunagu-emulate-crash.lock"
+#: Longest wait for the crash tests of other processes before the check gives up.
+CRASH_LOCK_WAIT_S = 120.0
 
-def _emulation_leftovers() -> list[str]:
-    """Emulation namespaces of this process or of dead ones, and host links or qdiscs named
-    like the emulation's, as text (empty when clean)."""
+
+@contextlib.contextmanager
+def _crash_window() -> Iterator[None]:
+    with CRASH_LOCK.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def crash_window() -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """``with crash_window(): ...`` around killing an emulation's owner and removing its
+    namespaces: the end-of-session check waits until the block is over."""
+    return _crash_window
+
+
+def _emulation_leftovers(before: frozenset[str] = frozenset()) -> list[str]:
+    """Emulation namespaces of this process or of dead ones (but for those already there in
+    ``before``), and host links or qdiscs named like the emulation's, as text (empty: clean)."""
     import os
     import subprocess
 
@@ -438,7 +466,7 @@ def _emulation_leftovers() -> list[str]:
             alive = True
         except ProcessLookupError:
             alive = False
-        if name.startswith(mine) or not alive:
+        if name.startswith(mine) or (not alive and name not in before):
             left.append(f"namespace {name}")
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False)
     left += [
@@ -451,12 +479,33 @@ def _emulation_leftovers() -> list[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_emulation_left_behind() -> Any:
-    """At the end of the session no namespace, link or qdisc of an emulation is left."""
+    """At the end of the session no namespace, link or qdisc of an emulation is left.
+
+    Stale namespaces already there at the start (a crashed process before this session) are
+    not this session's; the first emulation the session starts removes them anyway.
+    """
     import os
     import shutil
+    import time
 
-    yield
     if os.geteuid() != 0 or shutil.which("ip") is None:
+        yield
         return
-    left = _emulation_leftovers()
+    from tsunagu.emulate.netns import list_owned
+
+    before = frozenset(list_owned())
+    yield
+    with CRASH_LOCK.open("a") as f:
+        deadline = time.monotonic() + CRASH_LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, f"{CRASH_LOCK} held for {CRASH_LOCK_WAIT_S} s"
+                time.sleep(0.1)
+        try:
+            left = _emulation_leftovers(before)
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
     assert not left, f"left behind by the emulation tests: {left}"

@@ -14,6 +14,9 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +31,6 @@ from tsunagu.emulate import (
     Schedule,
     Segment,
     netem_available,
-    remove_stale,
     schedule_from_run,
 )
 from tsunagu.emulate.netns import list_owned
@@ -156,35 +158,73 @@ with Emulation(s) as emu:
 """
 
 
+def _owned_by(pid: int) -> list[str]:
+    return [n for n in list_owned() if n.startswith(f"tsg-{pid}-")]
+
+
+def _wait_for_chain(pid: int, timeout_s: float = 30.0) -> None:
+    """Until the emulation of process ``pid`` has its chain built (the last route is set)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        names = _owned_by(pid)
+        if len(names) == 3:
+            routes = subprocess.run(
+                ["ip", "-n", names[-1], "route", "show"], capture_output=True, text=True
+            ).stdout
+            if "10.77.0.1" in routes:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"no emulation chain of process {pid} after {timeout_s} s")
+
+
 def test_signals_remove_everything_and_a_crash_is_cleaned_by_the_next_start(
-    step_run: Path,
+    step_run: Path, crash_window: Callable[[], AbstractContextManager[None]]
 ) -> None:
     flow = _moved_flow(step_run)
-    procs = {
+    hold = {
         sig: subprocess.Popen(
             [sys.executable, "-c", _HOLD, str(step_run), flow], stdout=subprocess.PIPE, text=True
         )
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL)
+        for sig in (signal.SIGTERM, signal.SIGKILL)
     }
-    tags = {}
-    for sig, p in procs.items():
+    # Ctrl-C reaches the command itself: it reports the clean-up and exits 130.
+    argv = ["emulate", str(step_run), "--flow", flow, "--duration", "60", "--no-write"]
+    cli = subprocess.Popen(
+        [sys.executable, "-c", "from tsunagu.cli import app; app()", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    for p in hold.values():
         assert p.stdout is not None
-        tags[sig] = p.stdout.readline().strip()
-        assert tags[sig].startswith(f"tsg-{p.pid}-")
-        assert [n for n in list_owned() if n.startswith(tags[sig])]
-    for sig, p in procs.items():
-        p.send_signal(sig)
-    for p in procs.values():
-        p.wait(timeout=20)
-        assert p.stdout is not None
-        p.stdout.close()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        assert not [n for n in list_owned() if n.startswith(tags[sig])]
-    # SIGKILL left no chance to clean up: the next start removes what the dead owner left.
-    left = [n for n in list_owned() if n.startswith(tags[signal.SIGKILL])]
-    assert left
-    assert set(left) <= set(remove_stale())
-    assert not [n for n in list_owned() if n.startswith(tags[signal.SIGKILL])]
+        assert p.stdout.readline().strip().startswith(f"tsg-{p.pid}-")
+        assert _owned_by(p.pid)
+    _wait_for_chain(cli.pid)
+    with crash_window():
+        cli.send_signal(signal.SIGINT)
+        for sig, p in hold.items():
+            p.send_signal(sig)
+        out, _ = cli.communicate(timeout=20)
+        assert cli.returncode == 130, out
+        assert "namespaces and processes were removed" in out
+        assert "Traceback" not in out
+        assert not _owned_by(cli.pid)
+        term, killed = hold[signal.SIGTERM], hold[signal.SIGKILL]
+        term.wait(timeout=20)
+        assert not _owned_by(term.pid)
+        # SIGKILL left no chance to clean up. Until it is reaped the dead process is a zombie
+        # whose pid still exists, so no concurrent start takes its namespaces for stale yet.
+        os.waitid(os.P_PID, killed.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+        assert _owned_by(killed.pid)
+        killed.wait(timeout=20)
+        for p in hold.values():
+            assert p.stdout is not None
+            p.stdout.close()
+        # Reaped, its namespaces are stale: the next start removes them (here, or in a
+        # concurrent test's start).
+        with Emulation(schedule_from_run(step_run, flow).window(0.0, 1.0)) as emu:
+            assert not _owned_by(killed.pid)
+        assert not [n for n in list_owned() if n.startswith(emu.tag)]
 
 
 def test_loss_and_outage_steps() -> None:

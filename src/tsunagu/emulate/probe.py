@@ -6,10 +6,10 @@
   echoes and prints ``s send_t`` per datagram sent and ``send_t rtt_s`` per echo
   (seconds; the monotonic clock is shared by every namespace). A slot missed (the process was
   not scheduled) is skipped, not sent late in a burst.
-* ``sink PORT``: accepts one TCP connection and prints ``t bytes`` (cumulative bytes received)
-  every 50 ms until the sender closes.
+* ``sink PORT``: accepts TCP connections one after the other and prints ``t bytes``
+  (cumulative bytes received) every 50 ms until its stdin closes.
 * ``bulk HOST PORT WINDOWS``: sends as fast as TCP allows during each ``start:end`` window
-  (seconds from T0, comma separated) over one connection.
+  (seconds from T0, comma separated), over a new connection each window.
 
 ``rtt`` and ``bulk`` print ``ready`` and wait for a line ``go T0`` (a ``time.monotonic()``
 instant) on stdin; ``echo`` and ``sink`` print ``ready`` once bound.
@@ -105,21 +105,36 @@ def _sink(port: int) -> None:
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("0.0.0.0", port))
-    srv.listen(1)
+    srv.listen(4)
     _say("ready")
-    conn, _ = srv.accept()
+    stdin = sys.stdin.fileno()
+    conn: socket.socket | None = None
     total = 0
     last = time.monotonic()
     lines = []
     while True:
-        data = conn.recv(1 << 20)
-        now = time.monotonic()
-        if not data:
-            break
-        total += len(data)
-        if now - last >= _SAMPLE_S:
-            lines.append(f"{now:.6f} {total}")
-            last = now
+        watch = [srv, stdin] + ([conn] if conn is not None else [])
+        ready, _, _ = select.select(watch, [], [])
+        if stdin in ready and not os.read(stdin, 4096):
+            break  # the controller is done
+        if srv in ready:
+            if conn is not None:
+                conn.close()
+            conn, _ = srv.accept()
+        if conn is not None and conn in ready:
+            try:
+                data = conn.recv(1 << 20)
+            except ConnectionResetError:  # the sender aborts at the end of each window
+                data = b""
+            if not data:
+                conn.close()
+                conn = None
+                continue
+            total += len(data)
+            now = time.monotonic()
+            if now - last >= _SAMPLE_S:
+                lines.append(f"{now:.6f} {total}")
+                last = now
     lines.append(f"{time.monotonic():.6f} {total}")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
@@ -129,17 +144,24 @@ def _bulk(host: str, port: int, windows: str) -> None:
     rel = [tuple(float(x) for x in w.split(":")) for w in windows.split(",") if w]
     t0 = _go()
     spans = [(t0 + a, t0 + b) for a, b in rel]
-    s = socket.create_connection((host, port), timeout=10.0)
-    s.setblocking(True)
     chunk = b"\0" * 65536
     for start, end in spans:
         while time.monotonic() < start:
             time.sleep(min(0.01, max(0.0, start - time.monotonic())))
+        # One connection per window, aborted at its end (RST, SO_LINGER 0): what the socket
+        # still buffers is discarded instead of loading the path after the window. A window
+        # whose connection cannot be made in time (an outage) is skipped.
+        try:
+            s = socket.create_connection((host, port), timeout=max(0.05, end - time.monotonic()))
+        except OSError:
+            continue
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.settimeout(0.05)
-        while time.monotonic() < end:
-            with contextlib.suppress(TimeoutError):
-                s.send(chunk)
-    s.close()
+        with contextlib.suppress(ConnectionError):  # the sink went away: nothing to measure
+            while time.monotonic() < end:
+                with contextlib.suppress(TimeoutError):
+                    s.send(chunk)
+        s.close()
 
 
 def goodput_bps(t: list[float], total: list[int], start: float, end: float) -> float:

@@ -218,13 +218,15 @@ def _main() -> None:  # pragma: no cover - exercised through Emulation in the e2
     def _stop(signum: int, frame: object) -> None:
         relay.stop = True
 
-    signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the controller stops us after Ctrl-C
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    # Until the replay starts SIGTERM ends the relay at once (a handler would only set a flag
+    # that the blocked read never looks at); from then on it ends the loop and prints counters.
     line = sys.stdin.readline().split()
     if len(line) != 2 or line[0] != "go":
         return
+    signal.signal(signal.SIGTERM, _stop)
     relay.run(float(line[1]))
     sys.stdout.write(json.dumps({"queues": relay.stats()}) + "\n")
     sys.stdout.flush()
