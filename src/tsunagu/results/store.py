@@ -69,6 +69,7 @@ TABLES = (
     "lightpaths",
     "ntn_rtt",
     "ntn_tracks",
+    "link_loads",
 )
 
 RUN_ID_KEY = b"tsunagu.run_id"

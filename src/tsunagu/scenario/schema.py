@@ -158,6 +158,8 @@ class Constellation(_Strict):
     inclination_deg: Annotated[float, Field(ge=0.0, le=180.0)]
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 25.0
     user_rate_bps: PositiveFloat = 100e6
+    # Capacity of one satellite's user beam, shared by the users it serves (None: unlimited).
+    beam_capacity_bps: PositiveFloat | None = None
     pattern: Literal["delta", "star"] = "delta"
 
     @model_validator(mode="after")
@@ -184,6 +186,10 @@ class Haps(_Strict):
     alt_m: Annotated[float, Field(ge=15_000.0, le=50_000.0)] = 20_000.0
     coverage_radius_km: Annotated[float, Field(gt=0.0, le=300.0)] = 100.0
     user_rate_bps: PositiveFloat = 50e6
+    # Capacity of the platform's user beams together, shared by the users it serves, and of
+    # its feeder link (None: unlimited); state the basis in the scenario.
+    capacity_bps: PositiveFloat | None = None
+    feeder_capacity_bps: PositiveFloat | None = None
 
 
 class NtnSection(_Strict):
@@ -403,6 +409,18 @@ class Event(_Strict):
         return self
 
 
+class CapacitySection(_Strict):
+    """How capacity is honoured (tsunagu.sim.stages).
+
+    ``access_max_utilisation``: admission keeps every shared access resource (a point's cells,
+    a HAPS platform's beams, a satellite's beam) at or below this utilisation; the people
+    above it are blocked, the resource named. At 0.9 an M/G/1-PS transfer takes 10× its
+    unloaded time, the usual upper end of cell-load planning; lower it for a stricter target.
+    """
+
+    access_max_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+
+
 class Scenario(_Strict):
     """A whole tsunagu scenario."""
 
@@ -414,6 +432,7 @@ class Scenario(_Strict):
     ran: RanSection
     compute: ComputeSection
     demand: DemandSection = DemandSection()
+    capacity: CapacitySection = CapacitySection()
     services: list[Service] = Field(min_length=1)
     events: list[Event] = []
     policy: str = "nearest-feasible"

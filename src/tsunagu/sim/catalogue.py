@@ -76,13 +76,13 @@ def access_population(access: str) -> Kpi:
     name = "population_" + ("no_access" if access == "none" else access)
     if name in KPIS:
         return KPIS[name]
-    label = "without access" if access == "none" else f"on {access}"
+    label = "without access" if access == "none" else f"served on {access}"
     return Kpi(
         name,
         "people",
         f"population {label}",
-        "mean",
-        f"People whose demand point (or share of it) is on the {access} access this step.",
+        "max",
+        f"People served over the {access} access at the step (in the summary: the peak).",
         "{:,.0f}",
         frozenset({"steps"}),
     )
@@ -211,9 +211,9 @@ for _acc in ("ran", "haps", "leo"):
     _kpi(
         "population_" + _acc,
         "people",
-        f"population on {_acc.upper()}",
-        "sum",
-        f"People on the {_acc} access at the step.",
+        f"population served on {_acc.upper()}",
+        "max",
+        f"People served over the {_acc} access at the step (in the summary: the peak).",
         "{:,.0f}",
         "steps",
     )
@@ -221,8 +221,8 @@ _kpi(
     "population_no_access",
     "people",
     "population without access",
-    "sum",
-    "People whose point has no access technology offering service at the step.",
+    "max",
+    "People no access technology carries at the step (in the summary: the peak).",
     "{:,.0f}",
     "steps",
 )

@@ -146,6 +146,14 @@ class RunResult:
     lightpaths: pa.Table = field(default_factory=lambda: LIGHTPATHS_SCHEMA.empty_table())
     ntn_rtt: pa.Table = field(default_factory=lambda: NTN_RTT_SCHEMA.empty_table())
     ntn_tracks: pa.Table = field(default_factory=lambda: NTN_TRACKS_SCHEMA.empty_table())
+    # Per step and link: capacity, load, utilisation and queueing (tsunagu.sim.stages).
+    link_loads: pa.Table = field(default_factory=lambda: _empty_link_loads())
+
+
+def _empty_link_loads() -> pa.Table:
+    from tsunagu.sim.stages import LINK_LOADS_SCHEMA
+
+    return LINK_LOADS_SCHEMA.empty_table()
 
 
 def restoration(
@@ -221,6 +229,7 @@ def summarise(
     events: pa.Table | None = None,
     event_start_s: float = float("inf"),
     seed: int | None = None,
+    access_names: tuple[str, ...] = ("ran", "haps", "leo"),
 ) -> RunResult:
     """Aggregate per-step flows into the steps table, the area table and the headline KPIs.
 
@@ -252,10 +261,7 @@ def summarise(
             kc.LATENCY_P95_MS.name,
             kc.POPULATION_SERVED.name,
             kc.POPULATION_UNSERVED.name,
-            kc.access_population("ran").name,
-            kc.access_population("haps").name,
-            kc.access_population("leo").name,
-            kc.access_population("none").name,
+            *(kc.access_population(a).name for a in (*access_names, "none")),
             kc.ENERGY_OPTICAL_KWH.name,
             kc.ENERGY_RAN_KWH.name,
             kc.ENERGY_NTN_KWH.name,
@@ -293,9 +299,10 @@ def summarise(
             (kc.LATENCY_P95_MS.name, st[kc.LATENCY_P95_MS.name]),
             (kc.POPULATION_SERVED.name, float(pt_pop[pt_served].sum())),
             (kc.POPULATION_UNSERVED.name, float(pt_pop[~pt_served].sum())),
-            (kc.access_population("ran").name, float(pt_pop[pt_acc == "ran"].sum())),
-            (kc.access_population("haps").name, float(pt_pop[pt_acc == "haps"].sum())),
-            (kc.access_population("leo").name, float(pt_pop[pt_acc == "leo"].sum())),
+            *(
+                (kc.access_population(a).name, float(pt_pop[(pt_acc == a) & pt_served].sum()))
+                for a in access_names
+            ),
             (kc.access_population("none").name, float(pt_pop[pt_acc == "none"].sum())),
             (kc.ENERGY_OPTICAL_KWH.name, r.energy_optical_kwh),
             (kc.ENERGY_RAN_KWH.name, r.energy_ran_kwh),
@@ -345,6 +352,12 @@ def summarise(
         kc.ENERGY_COMPUTE_KWH.name: float(np.sum(rows[kc.ENERGY_COMPUTE_KWH.name])),
         kc.CARBON_KG.name: float(np.sum(rows[kc.CARBON_KG.name])),
         kc.REQUESTS_TOTAL.name: float(w_all.sum()),
+        **{
+            kc.access_population(a).name: float(
+                max(rows[kc.access_population(a).name], default=0.0)
+            )
+            for a in (*access_names, "none")
+        },
         kc.MAX_LINK_UTILISATION.name: float(
             max((r.max_link_utilisation for r in records), default=0.0)
         ),

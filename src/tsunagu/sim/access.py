@@ -1,0 +1,399 @@
+"""Access layers: each access technology as one registered layer with one contract.
+
+A layer is built once from the twin (``build(twin)``, arrays converted once) and asked per step
+for its options (``at(ctx) -> AccessOptions``): for every demand point, the access node it
+reaches the network at, the one-way air/feeder propagation and equipment delay, the per-user
+peak rate, the shared resource it rides on (a cell cluster, a HAPS platform's beams, a
+satellite's beam) with that resource's capacity, the share of the point's people it can carry
+and whether it offers service at all. The engine (:mod:`tsunagu.sim.engine`) and the
+orchestrator's view (:mod:`tsunagu.orchestrate.view`) both read these options; neither repeats
+the selection.
+
+Layers are tried in registration order (terrestrial RAN, HAPS, LEO direct-to-device, then any a
+user registers): each takes what it can carry of the people the earlier ones left
+(:func:`cascade`). Adding an access technology is one class plus one :func:`register_access`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from tsunagu.constants import C_M_PER_S
+from tsunagu.errors import ScenarioError
+from tsunagu.ntn.geometry import best_bent_pipe, elevation_and_range, haps_coverage
+
+if TYPE_CHECKING:
+    from tsunagu.net.tables import NetworkState
+    from tsunagu.sim.twin import Twin
+
+__all__ = [
+    "AccessContext",
+    "AccessLayer",
+    "AccessOptions",
+    "AccessRows",
+    "access_names",
+    "build_access_layers",
+    "cascade",
+    "register_access",
+    "unregister_access",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """What an access layer sees at one step.
+
+    Attributes
+    ----------
+    time_s : simulation time (s).
+    state : the network state with the step's events applied.
+    reachable : (N,) the node reaches some compute site that is up.
+    sat_ecef_m, sat_owner : (M, 3) satellite positions this step and their constellation.
+    ran_share_down : (P,) share of each point's RAN sites down (events).
+    ntn_blocked : (P,) NTN access blocked at the point (events).
+    pending : (P,) the point has people no earlier layer carries (a layer may skip the rest).
+    """
+
+    time_s: float
+    state: NetworkState
+    reachable: BoolArray
+    sat_ecef_m: FloatArray
+    sat_owner: npt.NDArray[np.str_]
+    ran_share_down: FloatArray
+    ntn_blocked: BoolArray
+    pending: BoolArray
+
+
+@dataclass(frozen=True)
+class AccessOptions:
+    """One layer's options at one step, one entry per demand point (P,).
+
+    ``resource`` numbers the shared resource within the layer (``-1``: none);
+    ``shared_capacity_bps`` is that resource's capacity; ``share`` the share of the point's
+    people the option can carry (the RAN carries the users of its cells still up).
+    """
+
+    node: IntArray
+    one_way_s: FloatArray
+    equipment_s: FloatArray
+    rate_bps: FloatArray
+    resource: IntArray
+    shared_capacity_bps: FloatArray
+    share: FloatArray
+    ok: BoolArray
+
+    def to_arrow(self, access: str, point: npt.ArrayLike) -> pa.Table:
+        """The options table (point, access, node, delays, rate, shared capacity, ok)."""
+        n = self.node.size
+        return pa.table(
+            {
+                "point": np.asarray(point),
+                "access": np.full(n, access),
+                "node": self.node,
+                "one_way_s": self.one_way_s,
+                "equipment_s": self.equipment_s,
+                "rate_bps": self.rate_bps,
+                "resource": self.resource,
+                "shared_capacity_bps": self.shared_capacity_bps,
+                "share": self.share,
+                "ok": self.ok,
+            }
+        )
+
+
+class AccessLayer(Protocol):
+    """A built access layer: ``at(ctx)`` gives its options at one step."""
+
+    name: str
+
+    def at(self, ctx: AccessContext) -> AccessOptions: ...
+
+
+#: ``build(twin) -> AccessLayer`` by access name, in registration (priority) order.
+_REGISTRY: dict[str, Callable[[Twin], AccessLayer]] = {}
+
+
+def register_access(name: str, build: Callable[[Twin], AccessLayer]) -> None:
+    """Register an access technology: ``build(twin)`` returns its layer (once per twin).
+
+    Layers are tried after those already registered. Re-registering a name replaces it in place.
+    """
+    if not name or name == "none" or not name.replace("_", "").isalnum():
+        raise ScenarioError(
+            f"access name {name!r} must be a non-empty identifier other than 'none' (e.g. 'fwa')"
+        )
+    _REGISTRY[name] = build
+
+
+def unregister_access(name: str) -> None:
+    """Remove a registered access technology (the built-in ones can be removed too)."""
+    if name not in _REGISTRY:
+        raise ScenarioError(f"no access technology {name!r}; registered: {list(_REGISTRY)}")
+    del _REGISTRY[name]
+
+
+def access_names() -> tuple[str, ...]:
+    """The registered access technologies, in the order they are tried."""
+    return tuple(_REGISTRY)
+
+
+def build_access_layers(twin: Twin) -> tuple[AccessLayer, ...]:
+    """Build every registered layer for ``twin``."""
+    return tuple(build(twin) for build in _REGISTRY.values())
+
+
+@dataclass(frozen=True)
+class AccessRows:
+    """Access rows of one step: a point's people split over the layers that carry them.
+
+    ``access`` is the layer's position in the registry plus one (0: no access). Rows are sorted
+    by point, then by layer order; every point has rows whose ``weight`` sums to 1.
+    """
+
+    point: IntArray
+    access: IntArray
+    weight: FloatArray
+    node: IntArray
+    one_way_s: FloatArray
+    equipment_s: FloatArray
+    rate_bps: FloatArray
+    resource: IntArray
+    shared_capacity_bps: FloatArray
+    names: tuple[str, ...] = field(default=())
+
+    @property
+    def labels(self) -> npt.NDArray[np.str_]:
+        """The access name of each row (``none`` for people without access)."""
+        return np.asarray(np.array(("none", *self.names))[self.access])
+
+
+def cascade(
+    layers: tuple[AccessLayer, ...], ctx: AccessContext, fallback_node: IntArray
+) -> AccessRows:
+    """Split each point's people over the layers in order: each takes ``share`` of those left.
+
+    Each layer is asked with ``ctx.pending`` set to the points it still has people of. What no
+    layer carries is one ``none`` row (infinite delay, zero rate) at ``fallback_node``.
+    """
+    n_p = fallback_node.size
+    left = np.ones(n_p)
+    parts: list[tuple[IntArray, int, FloatArray, AccessOptions | None]] = []
+    for a, layer in enumerate(layers):
+        opt = layer.at(dataclasses.replace(ctx, pending=left > 1e-12))
+        take = np.where(opt.ok, left * np.clip(opt.share, 0.0, 1.0), 0.0)
+        rows = np.flatnonzero(take > 0.0)
+        parts.append((rows, a + 1, take[rows], opt))
+        left = left - take
+    rest = np.flatnonzero(left > 1e-12)
+    parts.append((rest, 0, left[rest], None))
+    point = np.concatenate([p[0] for p in parts])
+    order = np.argsort(point, kind="stable")
+
+    def col(
+        get: Callable[[AccessOptions, IntArray], npt.NDArray[np.generic]], none: float
+    ) -> npt.NDArray[np.generic]:
+        return np.concatenate(
+            [get(o, r) if o is not None else np.full(r.size, none) for r, _, _, o in parts]
+        )[order]
+
+    return AccessRows(
+        point=point[order].astype(np.int64),
+        access=np.concatenate([np.full(p[0].size, p[1], dtype=np.int64) for p in parts])[order],
+        weight=np.concatenate([p[2] for p in parts])[order],
+        node=np.concatenate(
+            [o.node[r] if o is not None else fallback_node[r] for r, _, _, o in parts]
+        )[order].astype(np.int64),
+        one_way_s=col(lambda o, r: o.one_way_s[r], np.inf).astype(np.float64),
+        equipment_s=col(lambda o, r: o.equipment_s[r], 0.0).astype(np.float64),
+        rate_bps=col(lambda o, r: o.rate_bps[r], 0.0).astype(np.float64),
+        resource=col(lambda o, r: o.resource[r], -1).astype(np.int64),
+        shared_capacity_bps=col(lambda o, r: o.shared_capacity_bps[r], 0.0).astype(np.float64),
+        names=tuple(layer.name for layer in layers),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The built-in layers
+
+
+class RanLayer:
+    """Terrestrial RAN: the point's macro cells (SINR-based capacity, :mod:`tsunagu.ran`).
+
+    The access node is the point's central office; the option is there while the office is up
+    and reaches a site, for the share of users whose cells are up. The shared resource is the
+    point's cell cluster: its sites × per-site capacity, less the sites down.
+    """
+
+    name = "ran"
+
+    def __init__(self, twin: Twin) -> None:
+        sc = twin.scenario
+        self._node = twin.idx_demand
+        self._prop_s = np.asarray(twin.ran.access_propagation_s, dtype=np.float64)
+        self._equip_s = np.full(self._node.size, sc.ran.air_interface_delay_s)
+        self._rate = (
+            np.asarray(twin.ran.site_capacity_bps, dtype=np.float64) / sc.ran.sectors_per_site
+        )
+        self._cap = np.asarray(twin.ran.sites * twin.ran.site_capacity_bps, dtype=np.float64)
+
+    def at(self, ctx: AccessContext) -> AccessOptions:
+        up = ctx.state.nodes.up[self._node] & ctx.reachable[self._node]
+        share = 1.0 - ctx.ran_share_down
+        return AccessOptions(
+            node=self._node,
+            one_way_s=self._prop_s,
+            equipment_s=self._equip_s,
+            rate_bps=self._rate,
+            resource=np.arange(self._node.size, dtype=np.int64),
+            shared_capacity_bps=self._cap * share,
+            share=share,
+            ok=up & (share > 0.0),
+        )
+
+
+class HapsLayer:
+    """HAPS: the nearest platform whose footprint covers the point, its beams shared by users.
+
+    The access node is the platform (its feeder link joins the ground network); the resource is
+    the platform, with ``capacity_bps`` of the scenario's HAPS entry (unlimited when unset).
+    """
+
+    name = "haps"
+
+    def __init__(self, twin: Twin) -> None:
+        sc = twin.scenario
+        n_p = twin.demand.name.size
+        self._n_p = n_p
+        self._fallback = twin.idx_demand
+        self._delay = sc.ntn.processing_delay_s
+        haps = sc.ntn.haps
+        if haps:
+            radius = np.array([h.coverage_radius_km * 1e3 for h in haps])
+            idx, slant = haps_coverage(twin.demand.ecef_m, twin.haps_ecef, radius)
+            self._idx = idx
+            self._node = twin.idx_haps[np.maximum(idx, 0)]
+            self._prop = slant / C_M_PER_S
+            self._rate = np.array([h.user_rate_bps for h in haps])[np.maximum(idx, 0)]
+            cap = np.array([np.inf if h.capacity_bps is None else h.capacity_bps for h in haps])
+            self._cap = cap[np.maximum(idx, 0)]
+        else:
+            self._idx = np.full(n_p, -1, dtype=np.int64)
+
+    def at(self, ctx: AccessContext) -> AccessOptions:
+        if not np.any(self._idx >= 0):
+            return _unavailable(self._fallback)
+        up = ctx.state.nodes.up[self._node] & ctx.reachable[self._node]
+        return AccessOptions(
+            node=self._node,
+            one_way_s=self._prop,
+            equipment_s=np.full(self._n_p, self._delay),
+            rate_bps=self._rate,
+            resource=self._idx,
+            shared_capacity_bps=self._cap,
+            share=np.ones(self._n_p),
+            ok=(self._idx >= 0) & up & ~ctx.ntn_blocked,
+        )
+
+
+class LeoLayer:
+    """LEO direct-to-device: the shortest bent pipe user → satellite → gateway this step.
+
+    The access node is the gateway; the resource is the serving satellite's user beam, with
+    ``beam_capacity_bps`` of its constellation (unlimited when unset).
+    """
+
+    name = "leo"
+
+    def __init__(self, twin: Twin) -> None:
+        sc = twin.scenario
+        self._twin = twin
+        self._fallback = twin.idx_demand
+        self._delay = sc.ntn.processing_delay_s
+        self._const = {c.name: c for c in sc.ntn.constellations}
+        self._gw_mask = min((g.min_elevation_deg for g in sc.ntn.gateways), default=90.0)
+
+    def visible(self, ctx: AccessContext) -> int:
+        """Satellites above the mask of at least one demand point."""
+        if ctx.sat_ecef_m.shape[0] == 0:
+            return 0
+        mask = np.array([self._const[o].min_elevation_deg for o in ctx.sat_owner])
+        el, _ = elevation_and_range(self._twin.demand.ecef_m, ctx.sat_ecef_m)
+        return int(np.count_nonzero((el >= mask[None, :]).any(axis=0)))
+
+    def at(self, ctx: AccessContext) -> AccessOptions:
+        twin = self._twin
+        n_p = twin.demand.name.size
+        n_sat = ctx.sat_ecef_m.shape[0]
+        if n_sat == 0 or twin.gateway_ecef.shape[0] == 0:
+            return _unavailable(self._fallback)
+        # The bent pipe is searched only for the points with people not yet carried.
+        need = np.flatnonzero(ctx.pending)
+        up_sat = ctx.state.nodes.up[twin.static.n_nodes :]
+        if up_sat.size != n_sat:
+            up_sat = np.ones(n_sat, dtype=bool)
+        mask = np.array([self._const[o].min_elevation_deg for o in ctx.sat_owner])
+        s_idx = np.full(n_p, -1, dtype=np.int64)
+        g_idx = np.full(n_p, -1, dtype=np.int64)
+        s_len = np.full(n_p, np.inf)
+        if need.size and up_sat.any():
+            s_sub, g_sub, len_sub = best_bent_pipe(
+                twin.demand.ecef_m[need],
+                twin.gateway_ecef,
+                ctx.sat_ecef_m[up_sat],
+                float(np.min(mask)),
+                self._gw_mask,
+            )
+            s_idx[need] = np.where(s_sub >= 0, np.flatnonzero(up_sat)[np.maximum(s_sub, 0)], -1)
+            g_idx[need] = g_sub
+            s_len[need] = len_sub
+        node = twin.idx_gateway[np.maximum(g_idx, 0)]
+        rate = np.array([self._const[o].user_rate_bps for o in ctx.sat_owner])
+        beam = np.array(
+            [
+                np.inf
+                if self._const[o].beam_capacity_bps is None
+                else self._const[o].beam_capacity_bps
+                for o in ctx.sat_owner
+            ]
+        )
+        sat = np.maximum(s_idx, 0)
+        return AccessOptions(
+            node=node,
+            one_way_s=s_len / C_M_PER_S,
+            equipment_s=np.full(n_p, self._delay),
+            rate_bps=np.where(s_idx >= 0, rate[sat], 0.0),
+            resource=s_idx,
+            shared_capacity_bps=np.where(s_idx >= 0, beam[sat], 0.0),
+            share=np.ones(n_p),
+            ok=(s_idx >= 0) & ctx.reachable[node] & ~ctx.ntn_blocked,
+        )
+
+
+def _unavailable(fallback_node: IntArray) -> AccessOptions:
+    n = fallback_node.size
+    return AccessOptions(
+        node=fallback_node,
+        one_way_s=np.full(n, np.inf),
+        equipment_s=np.zeros(n),
+        rate_bps=np.zeros(n),
+        resource=np.full(n, -1, dtype=np.int64),
+        shared_capacity_bps=np.zeros(n),
+        share=np.zeros(n),
+        ok=np.zeros(n, dtype=bool),
+    )
+
+
+register_access("ran", RanLayer)
+register_access("haps", HapsLayer)
+register_access("leo", LeoLayer)
