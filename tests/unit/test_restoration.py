@@ -103,7 +103,8 @@ def test_site_down_replaces_compute_elsewhere() -> None:
     # Osaka and Nagoya take what their GPUs can; the rest is refused for capacity, not path.
     moved_ok = (before.site == "dc-tokyo").to_numpy() & (after.site != "").to_numpy()
     assert moved_ok.any()
-    assert set(after.reject_reason[after.site == ""]) <= {"capacity"}
+    # Refused for capacity, the binding resource named after the colon (here the GPUs).
+    assert set(after.reject_reason[after.site == ""]) <= {"capacity: gpu"}
     assert res.summary["kpis"]["served_share"] < 1.0
     # Physics floor of the moved Kanto flows: at least the Tokyo-Osaka straight line and back.
     moved = after[moved_ok & (after.region == "Kanto").to_numpy()]

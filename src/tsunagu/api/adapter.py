@@ -202,7 +202,6 @@ def admit_intent(
     from tsunagu.compute.services import ServiceProfile
     from tsunagu.orchestrate.admission import OnlineAdmission
     from tsunagu.orchestrate.intents import make_intents
-    from tsunagu.orchestrate.view import ACCESS_TECHNOLOGIES
 
     with _VIEW_LOCK:
         view, sc = _view(scenario_yaml, 0.0)
@@ -233,7 +232,7 @@ def admit_intent(
     return {
         "admitted": ok,
         "site": names[int(r.site[0])] if ok else "",
-        "access": ACCESS_TECHNOLOGIES[int(r.access[0])] if ok else "",
+        "access": view.access_names[int(r.access[0])] if ok else "",
         "latency_ms": _finite(float(r.latency_s[0]) * 1e3),
         "availability": _finite(float(r.availability[0])) if ok else None,
         "gpu_load": float(r.gpu_load[0]) if ok else 0.0,

@@ -36,7 +36,7 @@ import numpy.typing as npt
 from tsunagu.compute.models import mmc_wait_quantile_s
 from tsunagu.compute.services import ServiceChain, ServiceProfile
 from tsunagu.errors import ScenarioError
-from tsunagu.orchestrate.view import ACCESS_TECHNOLOGIES, NetworkView
+from tsunagu.orchestrate.view import NetworkView
 
 __all__ = [
     "CONSTRAINTS",
@@ -62,15 +62,16 @@ CONSTRAINTS: tuple[str, ...] = (
     "capacity",
 )
 
-#: Access technologies each device class may use (RAN, HAPS, LEO). HIBS (HAPS as IMT base
-#: stations, WRC-23) and 3GPP Rel-17 NTN direct-to-device serve unmodified IMT terminals, so
-#: every class may use all three; override per intent with ``allowed_access``.
-DEVICE_ACCESS: dict[str, tuple[bool, bool, bool]] = {
-    "phone": (True, True, True),
-    "car": (True, True, True),
-    "drone": (True, True, True),
-    "robot": (True, True, True),
-    "sensor": (True, True, True),
+#: Access technologies each device class may use, by name (None: every registered one,
+#: tsunagu.sim.access). HIBS (HAPS as IMT base stations, WRC-23) and 3GPP Rel-17 NTN
+#: direct-to-device serve unmodified IMT terminals, so every class may use RAN, HAPS and LEO;
+#: override per intent with ``allowed_access``.
+DEVICE_ACCESS: dict[str, frozenset[str] | None] = {
+    "phone": None,
+    "car": None,
+    "drone": None,
+    "robot": None,
+    "sensor": None,
 }
 
 
@@ -89,7 +90,7 @@ class IntentBatch:
     request_bits : (N,) bits of one request plus its response (transmission time).
     energy_wh_per_request : (N,) GPU energy of one request (a chain: the sum of its stages).
     processing_s : (N,) processing time of one request (a chain: the sum of its stages).
-    allowed_access : (N, 3) access technologies the device may use.
+    allowed_access : (N, A) access technologies the device may use (``view.access_names``).
     arrival_s, holding_s : (N,) when the session starts and how long it holds its resources.
     service : (N,) service or chain name (for reports).
     """
@@ -128,8 +129,11 @@ class IntentBatch:
         ):
             if np.shape(getattr(self, name)) != (n,):
                 raise ScenarioError(f"intent column {name} must have shape ({n},)")
-        if self.allowed_access.shape != (n, 3):
-            raise ScenarioError(f"intent column allowed_access must have shape ({n}, 3)")
+        if self.allowed_access.ndim != 2 or self.allowed_access.shape[0] != n:
+            raise ScenarioError(
+                f"intent column allowed_access must have shape ({n}, A), one column per "
+                "access technology of the view (view.access_names)"
+            )
         checks = (
             ("sla_latency_s", self.sla_latency_s > 0, "a latency bound > 0 s"),
             ("percentile", (self.percentile >= 0) & (self.percentile < 1), "0 <= p < 1"),
@@ -193,7 +197,10 @@ def make_intents(
         request_bits=(col(request_bytes) + col(response_bytes)) * 8.0,
         energy_wh_per_request=col(prof.energy_wh_per_request),
         processing_s=col(prof.latency_s),
-        allowed_access=np.tile(np.array(access, dtype=bool), (n, 1)),
+        allowed_access=np.tile(
+            np.array([access is None or a in access for a in view.access_names], dtype=bool),
+            (n, 1),
+        ),
         arrival_s=col(arrival_s),
         holding_s=col(holding_s),
         service=np.full(n, prof.name),
@@ -208,7 +215,7 @@ class IntentOptions:
     ----------
     latency_s : (N, S) latency at the SLA percentile of the best access technology per site
         among those meeting every non-capacity constraint; ``inf`` where none does.
-    access : (N, S) that technology (index into ``ACCESS_TECHNOLOGIES``), −1 where none.
+    access : (N, S) that technology (index into ``view.access_names``), −1 where none.
     availability : (N, S) availability of that option (0 where none).
     gpu_load : (N,) GPU-seconds per second the intent needs (largest over sites).
     energy_wh_per_request : (N, S) facility energy per request (GPU energy × PUE).
@@ -271,7 +278,7 @@ def evaluate_intents(
     p = intents.point
     n, n_s = p.size, view.n_sites
     names = np.asarray(view.site_name)
-    acc_names = np.asarray(ACCESS_TECHNOLOGIES)
+    acc_names = np.asarray(view.access_names)
 
     access_ok = view.access_ok[p] & intents.allowed_access  # (N, A)
     rate = np.where(access_ok, view.access_rate_bps[p], 0.0)

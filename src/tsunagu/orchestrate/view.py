@@ -28,7 +28,7 @@ from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import ScenarioError
 from tsunagu.net.paths import shortest_paths, walk
 from tsunagu.net.tables import NetworkState
-from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage
+from tsunagu.sim.access import AccessContext, access_names, build_access_layers
 from tsunagu.sim.twin import Twin
 
 __all__ = ["ACCESS_TECHNOLOGIES", "NetworkView", "view_from_twin"]
@@ -37,8 +37,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Access technologies, in the order of the second axis of every (P, A, ...) array.
-ACCESS_TECHNOLOGIES: tuple[str, ...] = ("ran", "haps", "leo")
+#: The built-in access technologies, in the order of the second axis of every (P, A, ...)
+#: array; a view built after more are registered lists them all in ``NetworkView.access_names``.
+ACCESS_TECHNOLOGIES: tuple[str, ...] = access_names()
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class NetworkView:
     """
 
     time_s: float
+    access_names: tuple[str, ...]
     point_name: npt.NDArray[np.str_]
     site_name: npt.NDArray[np.str_]
     access_ok: BoolArray
@@ -164,55 +166,42 @@ def view_from_twin(
     n_s = twin.idx_site.size
     node_up = np.asarray(st.nodes.up)
 
-    # ---- access --------------------------------------------------------------------------
-    ran = node_up[twin.idx_demand].copy()
+    # ---- access: the same registered layers the engine uses (tsunagu.sim.access) ---------
+    ran_down = np.zeros(n_p)
     if ran_up is not None:
-        ran &= np.asarray(ran_up, dtype=bool)
-    access_node = np.tile(twin.idx_demand[:, None], (1, 3))
-    access_s = np.full((n_p, 3), np.inf)
-    rate = np.zeros((n_p, 3))
-    access_s[:, 0] = twin.ran.access_propagation_s + sc.ran.air_interface_delay_s
-    rate[:, 0] = twin.ran.site_capacity_bps / sc.ran.sectors_per_site
-    haps_ok = np.zeros(n_p, dtype=bool)
-    if twin.haps_ecef.shape[0]:
-        radius = np.array([h.coverage_radius_km * 1e3 for h in sc.ntn.haps])
-        h_idx, h_slant = haps_coverage(twin.demand.ecef_m, twin.haps_ecef, radius)
-        haps_ok = (h_idx >= 0) & node_up[twin.idx_haps[np.maximum(h_idx, 0)]]
-        access_node[:, 1] = twin.idx_haps[np.maximum(h_idx, 0)]
-        access_s[:, 1] = h_slant / C_M_PER_S + sc.ntn.processing_delay_s
-        rate[:, 1] = np.array([h.user_rate_bps for h in sc.ntn.haps])[np.maximum(h_idx, 0)]
-    leo_ok = np.zeros(n_p, dtype=bool)
-    n_static = twin.static.n_nodes
-    if sat_ecef.shape[0] and twin.gateway_ecef.shape[0]:
-        const = {c.name: c for c in sc.ntn.constellations}
-        mask = np.array([const[o].min_elevation_deg for o in owner])
-        sat_rate = np.array([const[o].user_rate_bps for o in owner])
-        up_sat = node_up[n_static:] if node_up.size > n_static else np.ones(owner.size, bool)
-        gw_mask = min(g.min_elevation_deg for g in sc.ntn.gateways)
-        s_idx, g_idx, s_len = best_bent_pipe(
-            twin.demand.ecef_m, twin.gateway_ecef, sat_ecef[up_sat], float(mask.min()), gw_mask
-        )
-        s_idx = np.where(s_idx >= 0, np.flatnonzero(up_sat)[np.maximum(s_idx, 0)], -1)
-        leo_ok = (s_idx >= 0) & node_up[twin.idx_gateway[np.maximum(g_idx, 0)]]
-        access_node[:, 2] = twin.idx_gateway[np.maximum(g_idx, 0)]
-        access_s[:, 2] = s_len / C_M_PER_S + sc.ntn.processing_delay_s
-        rate[:, 2] = np.where(s_idx >= 0, sat_rate[np.maximum(s_idx, 0)], 0.0)
-    access_ok = np.stack([ran, haps_ok, leo_ok], axis=1)
-    rate = np.where(access_ok, rate, 0.0)
+        ran_down = np.where(np.asarray(ran_up, dtype=bool), 0.0, 1.0)
+    layers = build_access_layers(twin)
+    names = tuple(layer.name for layer in layers)
+    n_a = len(layers)
+    ctx = AccessContext(
+        time_s=float(time_s),
+        state=st,
+        reachable=np.ones(st.n_nodes, dtype=bool),  # the view keeps unreachable sites as inf
+        sat_ecef_m=sat_ecef,
+        sat_owner=owner,
+        ran_share_down=ran_down,
+        ntn_blocked=np.zeros(n_p, dtype=bool),
+        pending=np.ones(n_p, dtype=bool),
+    )
+    opts = [layer.at(ctx) for layer in layers]
+    access_node = np.stack([o.node for o in opts], axis=1)
+    access_s = np.stack([o.one_way_s + o.equipment_s for o in opts], axis=1)
+    access_ok = np.stack([o.ok & np.isfinite(o.one_way_s) for o in opts], axis=1)
+    rate = np.where(access_ok, np.stack([o.rate_bps for o in opts], axis=1), 0.0)
 
     # ---- transport -----------------------------------------------------------------------
     site_up = node_up[twin.idx_site].copy()
     dist, pred = shortest_paths(st, twin.idx_site, weight="latency_s")
     targets, inverse = np.unique(access_node, return_inverse=True)
     log_path = _path_log_availability(pred, twin.idx_site, targets, st)  # (S, T)
-    transport = dist[:, targets][:, inverse.reshape(n_p, 3)]  # (S, P, A)
+    transport = dist[:, targets][:, inverse.reshape(n_p, n_a)]  # (S, P, A)
     one_way = access_s[:, :, None] + np.moveaxis(transport, 0, -1)  # (P, A, S)
     one_way = np.where(access_ok[:, :, None] & site_up[None, None, :], one_way, np.inf)
-    a_acc = np.broadcast_to(np.asarray(access_availability, dtype=np.float64), (n_p, 3))
+    a_acc = np.broadcast_to(np.asarray(access_availability, dtype=np.float64), (n_p, n_a))
     a_site = np.broadcast_to(np.asarray(site_availability, dtype=np.float64), (n_s,))
     if np.any(~((a_acc >= 0) & (a_acc <= 1))) or np.any(~((a_site >= 0) & (a_site <= 1))):
         raise ScenarioError("availabilities are fractions in [0, 1] (0.999, not 99.9)")
-    path_a = np.exp(log_path[:, inverse.reshape(n_p, 3)])  # (S, P, A)
+    path_a = np.exp(log_path[:, inverse.reshape(n_p, n_a)])  # (S, P, A)
     availability = a_acc[:, :, None] * np.moveaxis(path_a, 0, -1) * a_site[None, None, :]
 
     # ---- geometry floor ------------------------------------------------------------------
@@ -228,6 +217,7 @@ def view_from_twin(
     cost = np.array(prices, dtype=np.float64) if all(p is not None for p in prices) else None
     return NetworkView(
         time_s=float(time_s),
+        access_names=names,
         point_name=twin.demand.name,
         site_name=np.array([s.name for s in sc.compute.sites]),
         access_ok=access_ok,

@@ -124,16 +124,25 @@ class AccessLayer(Protocol):
 _REGISTRY: dict[str, Callable[[Twin], AccessLayer]] = {}
 
 
-def register_access(name: str, build: Callable[[Twin], AccessLayer]) -> None:
+def register_access(
+    name: str, build: Callable[[Twin], AccessLayer], *, before: str | None = None
+) -> None:
     """Register an access technology: ``build(twin)`` returns its layer (once per twin).
 
-    Layers are tried after those already registered. Re-registering a name replaces it in place.
+    The layer is tried after those already registered, or just before the layer ``before``.
+    Re-registering a name replaces it.
     """
     if not name or name == "none" or not name.replace("_", "").isalnum():
         raise ScenarioError(
             f"access name {name!r} must be a non-empty identifier other than 'none' (e.g. 'fwa')"
         )
-    _REGISTRY[name] = build
+    if before is not None and before not in _REGISTRY:
+        raise ScenarioError(f"no access technology {before!r} to go before; {list(_REGISTRY)}")
+    items = [(n, b) for n, b in _REGISTRY.items() if n != name]
+    at = len(items) if before is None else [n for n, _ in items].index(before)
+    items.insert(at, (name, build))
+    _REGISTRY.clear()
+    _REGISTRY.update(items)
 
 
 def unregister_access(name: str) -> None:
@@ -376,7 +385,7 @@ class LeoLayer:
             resource=s_idx,
             shared_capacity_bps=np.where(s_idx >= 0, beam[sat], 0.0),
             share=np.ones(n_p),
-            ok=(s_idx >= 0) & ctx.reachable[node] & ~ctx.ntn_blocked,
+            ok=(s_idx >= 0) & ctx.state.nodes.up[node] & ctx.reachable[node] & ~ctx.ntn_blocked,
         )
 
 
