@@ -39,6 +39,7 @@ from tsunagu.orchestrate.policy import AllocationProblem, Policy
 from tsunagu.ran.domain import ps_transfer_time_s
 from tsunagu.ran.energy import fleet_energy_by_state_j
 from tsunagu.scenario.schema import Scenario
+from tsunagu.sim import catalogue as kc
 from tsunagu.sim.access import AccessContext, AccessLayer, AccessRows, LeoLayer, cascade
 from tsunagu.sim.demand import offered_rps, profile_weight
 from tsunagu.sim.events import EventSchedule
@@ -498,7 +499,7 @@ def measure_stage(run: RunSetup, s: Step) -> None:
             "population": twin.demand.population[flow_p] * row_w,
             "population_share": row_w,
             "service": run.service_names[flow_k],
-            "demand_rps": flow_rps,
+            kc.DEMAND_RPS.name: flow_rps,
             "access": rows.labels[rb],
             "site": np.where(served, run.site_names[site_of], ""),
             "latency_propagation_ms": np.where(served, lat_prop * 1e3, np.nan),
