@@ -222,6 +222,9 @@ def _collect(
                     "reason": equivalent.get(name, explained.get(name, "")),
                 }
             )
+    # Declared equivalent but no longer a survivor (killed, or renamed after a code change).
+    names = {key.rsplit(".", 1)[-1]: status[code] for key, code in codes.items()}
+    stale = sorted(n for n in equivalent if names.get(n) != "survived")
     total = sum(counts.values())
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     non_equiv = total - counts.get("equivalent", 0)
@@ -234,6 +237,7 @@ def _collect(
         "total": total,
         "killed_share_non_equivalent": (killed / non_equiv) if non_equiv else None,
         "survivors": survivors,
+        "stale_equivalents": stale,
     }
 
 
@@ -269,6 +273,11 @@ def report_markdown(results: list[dict[str, Any]]) -> str:
             for s in r["survivors"]:
                 why = f" — {s['reason']}" if s["reason"] else ""
                 lines.append(f"* `{s['mutant']}` ({s['status']}): `{s['change']}`{why}")
+        if r.get("stale_equivalents"):
+            lines.append(
+                f"\nDeclared equivalent in {r['module']} but not surviving (update "
+                f"tools/mutants_equivalent.toml): {', '.join(r['stale_equivalents'])}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -288,15 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown module(s) {unknown}; choose from {list(MODULES)}")
     WORK.mkdir(parents=True, exist_ok=True)
-    old = {}
-    if (WORK / "report.json").exists():
-        old = {r["module"]: r for r in json.loads((WORK / "report.json").read_text("utf-8"))}
     for m in args.modules or list(MODULES):
-        old[m] = run_module(
+        res = run_module(
             m, args.max_children, args.timeout_s, report_only=args.report_only, retest=args.retest
         )
-        sys.stdout.write(f"{m}: {old[m].get('counts', old[m].get('error'))}\n")
+        sys.stdout.write(f"{m}: {res.get('counts', res.get('error'))}\n")
         sys.stdout.flush()
+        # Read the other modules' results again: another run may have written them meanwhile.
+        old = {}
+        if (WORK / "report.json").exists():
+            old = {r["module"]: r for r in json.loads((WORK / "report.json").read_text("utf-8"))}
+        old[m] = res
         results = [old[k] for k in MODULES if k in old]  # written after every module
         (WORK / "report.json").write_text(json.dumps(results, indent=1), "utf-8")
         (WORK / "report.md").write_text(report_markdown(results), "utf-8")

@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tsunagu.compute.carbon import load_carbon_intensity
-from tsunagu.compute.models import erlang_c, mmc_wait_quantile_s
+from tsunagu.compute.models import (
+    carbon_kg,
+    erlang_b,
+    erlang_c,
+    gpu_seconds_per_request,
+    mmc_mean_wait_s,
+    mmc_wait_quantile_s,
+    site_energy_kwh,
+)
 from tsunagu.compute.services import (
     ServiceChain,
     ServiceProfile,
@@ -89,3 +97,91 @@ def test_wait_quantile_inverts_the_tail(c: int, rho: float, q: float) -> None:
         assert tail == pytest.approx(1.0 - q, rel=1e-9)
     else:
         assert pw <= 1.0 - q + 1e-12
+
+
+def _erlang_b_recursion(c: int, a: float) -> float:
+    # The textbook recursion B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)), independent of the
+    # Poisson-ratio form the model uses.
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return b
+
+
+def test_erlang_b_against_recursion_and_table() -> None:
+    for c, a in ((1, 1.0), (1, 0.3), (5, 2.0), (10, 4.46), (30, 25.0), (100, 120.0)):
+        assert float(erlang_b(c, a)) == pytest.approx(_erlang_b_recursion(c, a), rel=1e-10)
+    assert float(erlang_b(1, 1.0)) == pytest.approx(0.5, rel=1e-12)  # a / (1 + a)
+    # Erlang B tables: 10 circuits carry 4.46 E at 1 % blocking (to the table's 3 digits).
+    assert float(erlang_b(10, 4.46)) == pytest.approx(0.0100, abs=5e-5)
+    # No traffic, no blocking; integer input is accepted.
+    assert float(erlang_b(5, 0.0)) == 0.0
+    assert float(erlang_b(5, 2)) == pytest.approx(_erlang_b_recursion(5, 2.0), rel=1e-10)
+
+
+@pytest.mark.parametrize(("c", "a"), [(0, 1.0), (0.5, 1.0), (3, -1.0)])
+def test_erlang_b_rejects_bad_input(c: float, a: float) -> None:
+    with pytest.raises(ModelRangeError, match="erlang_b"):
+        erlang_b(c, a)
+
+
+def test_erlang_c_closed_forms() -> None:
+    # M/M/1: C = ρ. M/M/2: C = 2ρ² / (1 + ρ) (Kleinrock 1975, §3.6 with c = 2).
+    assert float(erlang_c(1, 0.6)) == pytest.approx(0.6, rel=1e-12)
+    rho = 0.7
+    assert float(erlang_c(2, 2 * rho)) == pytest.approx(2 * rho**2 / (1 + rho), rel=1e-12)
+    # At and beyond ρ = 1 every arrival waits: exactly 1, never 1 ± rounding.
+    for c in range(1, 40):
+        assert float(erlang_c(c, float(c))) == 1.0
+    assert erlang_c([2, 2, 2], [3.0, 5.0, 1.0]).tolist()[:2] == [1.0, 1.0]
+
+
+def test_mmc_mean_wait_closed_forms_with_service_time() -> None:
+    # M/M/1, mean service 2 s, λ = 0.3/s: ρ = 0.6, W = ρ·s / (1 − ρ) = 3 s.
+    assert float(mmc_mean_wait_s(0.3, 2.0, 1)) == pytest.approx(3.0, rel=1e-12)
+    # M/M/2, s = 0.5 s, λ = 2.8/s: ρ = 0.7, C = 2ρ²/(1+ρ), W = C / (cμ − λ) = C / 1.2.
+    c_wait = 2 * 0.7**2 / 1.7
+    assert float(mmc_mean_wait_s(2.8, 0.5, 2)) == pytest.approx(c_wait / 1.2, rel=1e-12)
+    # No arrivals: no wait; integer input accepted.
+    assert float(mmc_mean_wait_s(0, 1, 2)) == 0.0
+    # At the critical load and beyond, the queue grows without bound.
+    assert mmc_mean_wait_s([2.0, 3.0], 1.0, 2).tolist() == [np.inf, np.inf]
+
+
+@pytest.mark.parametrize(("lam", "s", "c"), [(-1.0, 1.0, 2), (1.0, 0.0, 2), (1.0, 1.0, 0)])
+def test_mmc_models_reject_bad_input(lam: float, s: float, c: int) -> None:
+    with pytest.raises(ModelRangeError, match="mmc_mean_wait_s"):
+        mmc_mean_wait_s(lam, s, c)
+    with pytest.raises(ModelRangeError, match="mmc_wait_quantile_s"):
+        mmc_wait_quantile_s(lam, s, c, 0.5)
+
+
+def test_mmc_wait_quantile_with_service_time_and_edges() -> None:
+    # M/M/1, s = 2 s, λ = 0.3/s: C = 0.6, cμ − λ = 0.2/s, p95 = ln(0.6 / 0.05) / 0.2.
+    assert float(mmc_wait_quantile_s(0.3, 2.0, 1, 0.95)) == pytest.approx(
+        np.log(0.6 / 0.05) / 0.2, rel=1e-12
+    )
+    # No arrivals: nobody waits (C = 0, whose logarithm must not warn).
+    assert float(mmc_wait_quantile_s(0.0, 1.0, 3, 0.95)) == 0.0
+    # At exactly the critical load the quantile is infinite.
+    assert np.isinf(mmc_wait_quantile_s(2.0, 1.0, 2, 0.5))
+    # Median of M/M/1 at ρ = 0.5 (C = 0.5 = 1 − q): zero; integer quantile 0 is accepted.
+    assert float(mmc_wait_quantile_s(0.5, 1.0, 1, 0.5)) == 0.0
+    assert float(mmc_wait_quantile_s(0.5, 1.0, 1, 0)) == 0.0
+
+
+def test_gpu_seconds_energy_and_carbon() -> None:
+    # 1 Wh at 700 W: 3600/700 s; a low-power accelerator (0.5 W) is legal.
+    assert float(gpu_seconds_per_request(1.0, 700.0)) == pytest.approx(3600.0 / 700.0)
+    assert float(gpu_seconds_per_request(0.01, 0.5)) == pytest.approx(72.0)
+    for e, p in ((0.0, 700.0), (-1.0, 700.0), (1.0, 0.0), (1.0, -700.0)):
+        with pytest.raises(ModelRangeError):
+            gpu_seconds_per_request(e, p)
+    # 1,000 requests × 0.3 Wh at PUE 1.2 = 0.36 kWh; PUE 1 (no overhead) is the floor.
+    assert float(site_energy_kwh(1000, 0.3, 1.2)) == pytest.approx(0.36, rel=1e-12)
+    assert float(site_energy_kwh(1000, 0.3, 1.0)) == pytest.approx(0.3, rel=1e-12)
+    with pytest.raises(ModelRangeError, match="PUE"):
+        site_energy_kwh(1000, 0.3, 0.95)
+    # 0.36 kWh at Japan's 464 g/kWh = 0.16704 kg CO2-eq.
+    assert float(carbon_kg(0.36, 464.0)) == pytest.approx(0.16704, rel=1e-12)
+    assert carbon_kg([1.0, 2.0], 500).tolist() == [0.5, 1.0]
