@@ -373,3 +373,22 @@ def test_unknown_weight_column_suggests() -> None:
     state = NetworkState(nodes=_nodes(["a", "b"]), links=LinkTable.empty())
     with pytest.raises(DataError, match="did you mean 'latency_s'"):
         state.csr(weight="latency")
+
+
+def test_a_links_own_group_index_sets_latency_and_propagation() -> None:
+    links = LinkTable.build(
+        src=[0, 1],
+        dst=[1, 2],
+        domain="optical",
+        medium="fibre",
+        length_m=[100e3, 100e3],
+        group_index=[1.9, np.nan],
+    )
+    np.testing.assert_allclose(
+        links.propagation_s, [100e3 * 1.9 / C_M_PER_S, 100e3 * 1.468 / C_M_PER_S]
+    )
+    np.testing.assert_allclose(links.latency_s, links.propagation_s)
+    with pytest.raises(DataError, match="group_index"):
+        LinkTable.build(
+            src=[0], dst=[1], domain="optical", medium="fibre", length_m=1.0, group_index=0.5
+        )

@@ -145,3 +145,24 @@ def test_nearest_feasible_never_exceeds_capacity(seed: int, n_flows: int, n_site
 def test_unknown_policy_is_named() -> None:
     with pytest.raises(Exception, match="nearest-feasible"):
         get_policy("nearest-feasable")
+
+
+def test_the_operators_group_index_sets_the_engine_links_latency() -> None:
+    """A fibre group index of 1.9 (instead of 1.468) scales every backbone link's propagation
+    delay, the one the engine routes on, by 1.9 / 1.468 (closed form L·n/c)."""
+    sc = load_scenario(MINIMAL)
+    ops = [
+        op.model_copy(update={"fibre": op.fibre.model_copy(update={"group_index": 1.9})})
+        for op in sc.optical.operators
+    ]
+    slow = sc.model_copy(update={"optical": sc.optical.model_copy(update={"operators": ops})})
+    a, b = Twin(sc).static.links, Twin(slow).static.links
+    kind = np.asarray(a.extra["kind"], dtype=str)
+    bb = kind == "backbone"
+    assert bb.any()
+    np.testing.assert_allclose(b.propagation_s[bb], b.length_m[bb] * 1.9 / C_M_PER_S, rtol=1e-12)
+    np.testing.assert_allclose(
+        b.latency_s[bb] - a.latency_s[bb], a.length_m[bb] * (1.9 - 1.468) / C_M_PER_S, rtol=1e-9
+    )
+    feeder = np.char.find(kind, "feeder") >= 0
+    np.testing.assert_allclose(b.latency_s[feeder], a.latency_s[feeder])  # free space: unchanged

@@ -700,6 +700,7 @@ class LinkTable:
         operator: npt.ArrayLike = "",
         extra: Mapping[str, npt.ArrayLike] | None = None,
         n_nodes: int | None = None,
+        group_index: npt.ArrayLike | None = None,
     ) -> LinkTable:
         """Build a link table, broadcasting scalar columns to the length of ``src``.
 
@@ -725,6 +726,10 @@ class LinkTable:
             Domain columns, one value per link.
         n_nodes : int, optional
             Number of nodes of the node table the ids refer to; checked when given.
+        group_index : float or array_like of float, optional
+            Group index of each link (e.g. an operator's fibre at 1.4675), stored as the extra
+            column ``group_index``; NaN or omitted means the medium's :data:`GROUP_INDEX`.
+            It sets the computed ``latency_s`` and :attr:`propagation_s`.
 
         Returns
         -------
@@ -750,6 +755,20 @@ class LinkTable:
         length = _column(length_m, n, "length_m", "float", "LinkTable", "link")
         medium_arr = _column(medium, n, "medium", "str", "LinkTable", "link")
         _check_members(medium_arr, MEDIA, "LinkTable", "medium")
+        extra_cols = {k: np.asarray(v) for k, v in (extra or {}).items()}
+        n_g = _GROUP_INDEX_ARRAY[_medium_code(medium_arr)]
+        if group_index is not None:
+            given = _column(group_index, n, "group_index", "float", "LinkTable", "link")
+            bad = ~(np.isnan(given) | (np.isfinite(given) & (given >= 1.0)))
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"LinkTable argument 'group_index' is {given[i]} for link {i}; pass a "
+                    f"finite group index >= 1 (1.0 in vacuum, about 1.468 in SMF) or NaN for "
+                    f"the medium's default"
+                )
+            extra_cols["group_index"] = given
+            n_g = np.where(np.isnan(given), n_g, given)
         if latency_s is None:
             equipment = _column(
                 equipment_delay_s, n, "equipment_delay_s", "float", "LinkTable", "link"
@@ -761,7 +780,7 @@ class LinkTable:
                     f"LinkTable argument 'equipment_delay_s' is {equipment[i]} for link {i}; "
                     f"pass a finite delay >= 0 s"
                 )
-            latency: Any = propagation_latency_s(length, medium_arr) + equipment
+            latency: Any = length * n_g / C_M_PER_S + equipment
         else:
             if np.any(np.asarray(equipment_delay_s) != 0.0):
                 raise DataError(
@@ -781,7 +800,7 @@ class LinkTable:
             availability=np.asarray(availability),
             up=np.asarray(up),
             operator=np.asarray(operator),
-            extra={k: np.asarray(v) for k, v in (extra or {}).items()},
+            extra=extra_cols,
         )
         if n_nodes is not None:
             table.check_node_ids(n_nodes)
@@ -820,8 +839,13 @@ class LinkTable:
 
     @cached_property
     def propagation_s(self) -> FloatArray:
-        """Propagation part of ``latency_s``: ``length_m / (c / n_group)``, s."""
+        """Propagation part of ``latency_s``: ``length_m / (c / n_group)``, s, with the
+        link's own ``group_index`` extra column where it has one (else the medium's)."""
         group_index = _GROUP_INDEX_ARRAY[self.medium_code]
+        own = self.extra.get("group_index")
+        if own is not None:
+            own = np.asarray(own, dtype=np.float64)
+            group_index = np.where(np.isnan(own), group_index, own)
         return _readonly(self.length_m * group_index / C_M_PER_S)
 
     @classmethod

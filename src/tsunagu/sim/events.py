@@ -466,8 +466,9 @@ def _resolve_links(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
             raise ScenarioError(f"{where}: there is no link between {a!r} and {b!r}")
         return replace(ctx.blank(ev), links=hit.astype(np.intp))
     if ev.target == "backbone":
-        n_bb = twin.backbone.node_name.size
-        cand = np.flatnonzero((links.medium_code == 0) & (links.src < n_bb) & (links.dst < n_bb))
+        kind = np.asarray(links.extra.get("kind", np.full(len(links), "")), dtype=str)
+        on_backbone = np.isin(kind, ("backbone", "interconnect"))
+        cand = np.flatnonzero((links.medium == "fibre") & on_backbone)
         n_cut = round(ev.factor * cand.size)
         cut = np.sort(ctx.rng().choice(cand, size=n_cut, replace=False)).astype(np.intp)
         return replace(ctx.blank(ev), links=cut)
@@ -488,7 +489,7 @@ def _resolve_links(ev: Event, ctx: ResolveContext) -> ResolvedEvent:
         dist = geo.great_circle_m(circle[0], circle[1], nd.lat_deg, nd.lon_deg)
         fixed = np.asarray(nd.alt_m) < 1000.0
         in_area |= fixed & (np.asarray(dist) <= circle[2] * 1e3)
-    fibre = links.medium_code == 0
+    fibre = links.medium == "fibre"
     cand = np.flatnonzero(fibre & (in_area[links.src] | in_area[links.dst]))
     if cand.size == 0:
         raise ScenarioError(

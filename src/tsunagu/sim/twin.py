@@ -262,6 +262,15 @@ class Twin:
                 [bb.link_power_w, h_amp * eq.amplifier_power_w, np.zeros(f_src.size)]
             ),
             operator=np.concatenate([bb.link_operator, np.full(h_src.size + f_src.size, "")]),
+            # Each operator's fibre has its own group index (the backbone's, the first
+            # operator's for metro spurs); the HAPS feeder is free space.
+            group_index=np.concatenate(
+                [
+                    bb.group_index,
+                    np.full(h_src.size, sc.optical.operators[0].fibre.group_index),
+                    np.full(f_src.size, np.nan),
+                ]
+            ),
             extra={
                 "kind": np.concatenate(
                     [bb.link_kind, np.full(h_src.size, "metro"), np.full(f_src.size, "haps feeder")]
