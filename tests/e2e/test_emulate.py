@@ -6,6 +6,7 @@ Needs root and iproute2 (``make test`` installs it). Every namespace is named
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -13,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -76,42 +76,65 @@ def _moved_flow(run_dir: Path) -> str:
     return f"{demand}/{service}"
 
 
-def _host_address() -> str:
+def _host_addresses() -> list[str]:
     out = subprocess.run(
         ["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True
     ).stdout
-    addrs = [ln.split()[3].split("/")[0] for ln in out.splitlines()]
-    return addrs[0] if addrs else "127.0.0.1"
+    return [ln.split()[3].split("/")[0] for ln in out.splitlines()]
+
+
+def _links(netns: str | None = None) -> list[str]:
+    out = subprocess.run(
+        ["ip", *(["-n", netns] if netns else []), "-j", "link", "show"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [str(link["ifname"]) for link in json.loads(out)]
+
+
+_ESCAPE = """
+import socket, sys
+port, targets = int(sys.argv[1]), sys.argv[2:]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for dst in targets:
+    try:
+        s.sendto(b"escape", (dst, port))
+    except OSError as exc:
+        print(dst, exc.errno)
+s.sendto(b"local", ("127.0.0.1", port))  # the namespace's own loopback, not the host's
+"""
 
 
 def _assert_isolated(emu: Emulation) -> None:
-    """Traffic never leaves the namespaces: no default route, no route to the host."""
-    for ns in emu.namespaces:
+    """Traffic never leaves the namespaces: their only links are loopback and the chain's own
+    TUN devices (none of which is on the host), no route leads out of the chain, and a datagram
+    sent from either end to the host or to a public address is refused and never arrives."""
+    n = len(emu.namespaces) - 1
+    chain = {f"tsg{i}{side}" for i in range(n) for side in "ab"}
+    for k, ns in enumerate(emu.namespaces):
+        own = {f"tsg{k - 1}b"} if k > 0 else set()
+        own |= {f"tsg{k}a"} if k < n else set()
+        assert sorted(_links(ns)) == sorted({"lo"} | own)
         routes = subprocess.run(
             ["ip", "-n", ns, "route", "show"], capture_output=True, text=True, check=True
         ).stdout
         assert "default" not in routes
-    host = _host_address()
+        for line in routes.splitlines():  # every route is to an address of the chain
+            assert line.split()[0].startswith("10.77."), line
+    assert not chain & set(_links())  # the relay made its devices inside the namespaces
+    targets = [*_host_addresses(), "8.8.8.8"]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
         listener.bind(("0.0.0.0", 0))
-        listener.settimeout(0.5)
         port = listener.getsockname()[1]
-        send = textwrap.dedent(
-            f"""
-            import socket
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            for dst in ({host!r}, "8.8.8.8"):
-                try:
-                    s.sendto(b"escape", (dst, {port}))
-                except OSError as exc:
-                    print(dst, exc.errno)
-            s.sendto(b"local", ("127.0.0.1", {port}))  # the namespace's own loopback
-            """
-        )
-        p = emu.popen("src", [sys.executable, "-c", send], stdout=subprocess.PIPE)
-        out, _ = p.communicate(timeout=20)
-        assert f"{host} 101" in out  # ENETUNREACH
-        assert "8.8.8.8 101" in out
+        for where in ("src", "dst"):
+            argv = [sys.executable, "-c", _ESCAPE, str(port), *targets]
+            p = emu.popen(where, argv, stdout=subprocess.PIPE)
+            out, _ = p.communicate(timeout=20)
+            assert p.returncode == 0
+            refused = sorted(f"{t} {errno.ENETUNREACH}" for t in targets)
+            assert sorted(out.splitlines()) == refused
+        listener.settimeout(0.5)
         with pytest.raises(TimeoutError):
             listener.recvfrom(64)
 
