@@ -110,7 +110,10 @@ def _functions(mutants_file: Path) -> tuple[str, dict[str, str]]:
     text = mutants_file.read_text("utf-8")
     lines = text.splitlines()
     out: dict[str, str] = {}
-    for node in ast.parse(text).body:  # mutmut writes every variant at module level
+    # mutmut writes a function's variants at module level and a method's in its class
+    tree = ast.parse(text).body
+    nodes = tree + [n for c in tree if isinstance(c, ast.ClassDef) for n in c.body]
+    for node in nodes:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
             out[node.name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return text, out
