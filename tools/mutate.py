@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import itertools
 import json
 import re
 import shutil
@@ -126,7 +127,8 @@ def _changed_lines(orig: str, mutant: str) -> str:
     diff = list(difflib.unified_diff(a, b, lineterm="", n=0))[2:]
     minus = [ln[1:].strip() for ln in diff if ln.startswith("-")]
     plus = [ln[1:].strip() for ln in diff if ln.startswith("+")]
-    return " | ".join(f"{m}  →  {p}" for m, p in zip(minus, plus, strict=False))[:300]
+    pairs = itertools.zip_longest(minus, plus, fillvalue="(removed)")
+    return " | ".join(f"{m}  →  {p}" for m, p in pairs)[:300]
 
 
 def run_module(
