@@ -54,3 +54,12 @@ def test_unknown_inputs_raise() -> None:
         lastmile.access_delay_s("dialup", 10, rng)
     with pytest.raises(ScenarioError):
         lastmile.access_delay_s("nr", 10, rng, "sideways")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tech", lastmile.TECHNOLOGIES)
+@pytest.mark.parametrize("direction", ["down", "up"])
+def test_mean_delay_matches_sampled_mean(tech: str, direction: str) -> None:
+    """mean_delay_s (closed form) against 200,000 draws: within 1 % (sampling error ~0.2 %)."""
+    rng = np.random.default_rng(11)
+    got = lastmile.access_delay_s(tech, 200_000, rng, direction).mean()  # type: ignore[arg-type]
+    assert lastmile.mean_delay_s(tech, direction) == pytest.approx(got, rel=0.01)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ bandwidth allocation, aggregation/BNG and peering. Each row names its source or 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -32,6 +33,7 @@ __all__ = [
     "access_delay_s",
     "access_rtt_s",
     "components",
+    "mean_delay_s",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,6 +111,26 @@ def components(tech: str, direction: Direction = "down") -> tuple[DelayComponent
     if direction not in ("down", "up"):
         raise ScenarioError(f"direction must be 'down' or 'up', got {direction!r}")
     return tuple(c for c in _load() if c.tech == tech and c.direction in (direction, "both"))
+
+
+def _mean(c: DelayComponent) -> float:
+    if c.dist == "uniform":
+        return 0.5 * (c.a_s + c.b_s)
+    if c.dist == "constant":
+        return c.a_s
+    if c.dist == "lognormal":
+        sigma = math.log(c.b_s / c.a_s) / _Z95
+        return c.a_s * math.exp(0.5 * sigma * sigma)
+    return c.a_s * c.p / (1.0 - c.p)  # harq: E[k] of P(k >= j) = p^j is p / (1 - p)
+
+
+def mean_delay_s(tech: str, direction: Direction = "down") -> float:
+    """Closed-form mean of the one-way access delay of ``tech`` in ``direction`` (s).
+
+    The sum of the components' means: uniform ``(a + b) / 2``, constant ``a``, lognormal
+    ``a · exp(σ² / 2)`` with ``σ = ln(b / a) / z95``, HARQ ``a · p / (1 − p)``.
+    """
+    return float(sum(_mean(c) for c in components(tech, direction)))
 
 
 def _draw(c: DelayComponent, n: int, rng: np.random.Generator) -> FloatArray:
