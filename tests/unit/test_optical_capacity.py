@@ -155,3 +155,22 @@ def test_mode_table_checks_its_columns() -> None:
     with pytest.raises(DataError, match="spacing"):
         ModeTable(np.array(["x"]), np.array([1e11]), np.array([64e9]), np.array([10.0]),
                   np.array([40.0]), np.array([50e9]))  # fmt: skip
+
+
+def test_shipped_mode_table_is_the_gnpy_example_library() -> None:
+    """Transcription check: every shipped mode equals the installed GNPy example library's."""
+    from tsunagu.optical.capacity import shipped_modes, shipped_transceivers
+
+    eqpt = load_equipment(EXAMPLES / "eqpt_config.json")
+    assert set(shipped_transceivers()) <= set(eqpt.transceivers)
+    for name in shipped_transceivers():
+        ours = shipped_modes(name)
+        theirs = ModeTable.from_transceiver(eqpt.transceivers[name])
+        o = np.argsort(ours.name)
+        t = np.argsort(theirs.name)
+        assert ours.name[o].tolist() == theirs.name[t].tolist()
+        for col in ("rate_bps", "baud_rate_hz", "required_osnr_01nm_db", "tx_osnr_01nm_db",
+                    "spacing_hz"):  # fmt: skip
+            np.testing.assert_array_equal(getattr(ours, col)[o], getattr(theirs, col)[t], col)
+    with pytest.raises(DataError, match=r"known: .*Voyager"):
+        shipped_modes("no-such-transceiver")

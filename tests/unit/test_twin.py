@@ -166,3 +166,50 @@ def test_the_operators_group_index_sets_the_engine_links_latency() -> None:
     )
     feeder = np.char.find(kind, "feeder") >= 0
     np.testing.assert_allclose(b.latency_s[feeder], a.latency_s[feeder])  # free space: unchanged
+
+
+def test_link_capacities_come_from_the_qot_and_the_scenario() -> None:
+    """Fibre links: provisioned wavelengths × the best feasible mode of their length; feeders:
+    the scenario's per-gateway and per-HAPS fields; all as arrays in the static network."""
+    from tsunagu.optical.capacity import fibre_link_capacity, shipped_modes
+
+    sc = load_scenario(MINIMAL)
+    gw = sc.ntn.gateways[0].model_copy(update={"feeder_capacity_bps": 7.5e9})
+    hp = sc.ntn.haps[0].model_copy(update={"feeder_capacity_bps": 2.5e9})
+    # One operator whose links are stretched 3x: the longer links need slower modes.
+    op = sc.optical.operators[0].model_copy(
+        update={"route_factor": 3.0, "provisioned_wavelengths": 10}
+    )
+    sc = sc.model_copy(
+        update={
+            "ntn": sc.ntn.model_copy(update={"gateways": [gw], "haps": [hp]}),
+            "optical": sc.optical.model_copy(update={"operators": [op], "metro_wavelengths": 5}),
+        }
+    )
+    twin = Twin(sc)
+    links = twin.static.links
+    kind = np.asarray(links.extra["kind"])
+    cap = np.asarray(links.capacity_bps)
+    length_km = np.asarray(links.length_m) / 1e3
+    eq = sc.optical.equipment
+    modes = shipped_modes(eq.transceiver_modes)
+    for k, lit in (("backbone", 10), ("metro", 5)):
+        m = kind == k
+        ref = fibre_link_capacity(
+            length_km[m], lit, modes, margin_db=eq.system_margin_db, span_length_km=80.0
+        )
+        np.testing.assert_array_equal(cap[m], ref.capacity_bps)
+        # Capacity is a whole number of lit wavelengths of a library mode's rate.
+        assert set(np.unique(cap[m] / lit).tolist()) <= set(modes.rate_bps.tolist())
+    bb = kind == "backbone"
+    # The stretched JPN12 links span hundreds to thousands of km: more than one mode is
+    # chosen, the shortest link runs the fastest and the longest the slowest.
+    assert np.unique(cap[bb]).size > 1
+    o = np.argsort(length_km[bb])
+    assert cap[bb][o][0] == cap[bb].max() > cap[bb].min() == cap[bb][o][-1]
+    assert np.all(cap[kind == "haps feeder"] == 2.5e9)
+    state = twin.state(0.0)
+    skind = np.asarray(state.links.extra["kind"])
+    feeder = skind == "gateway feeder"
+    assert feeder.any()
+    np.testing.assert_array_equal(np.asarray(state.links.capacity_bps)[feeder], 7.5e9)

@@ -29,6 +29,10 @@ SNR in the signal bandwidth converts to 0.1 nm by ``+10 log10(R_s / 12.5 GHz)``
 
 from __future__ import annotations
 
+import csv
+import functools
+import importlib.resources
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +58,8 @@ __all__ = [
     "fibre_link_capacity",
     "link_gsnr_01nm_db",
     "select_mode",
+    "shipped_modes",
+    "shipped_transceivers",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -359,4 +365,62 @@ def fibre_link_capacity(
         wavelength_rate_bps=rate,
         wavelengths=lit.astype(np.int64),
         capacity_bps=np.asarray(lit * rate, dtype=np.float64),
+    )
+
+
+_MODE_COLUMNS: Final = (
+    "bit_rate_bps",
+    "baud_rate_hz",
+    "required_osnr_01nm_db",
+    "tx_osnr_01nm_db",
+    "min_spacing_hz",
+)
+
+
+@functools.cache
+def _shipped_rows() -> tuple[tuple[str, str, tuple[float, ...]], ...]:
+    text = (
+        importlib.resources.files("tsunagu.data")
+        .joinpath("transceiver_modes.csv")
+        .read_text("utf-8")
+    )
+    rows = []
+    for i, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            values = tuple(float(row[c]) for c in _MODE_COLUMNS)
+        except (KeyError, TypeError, ValueError):
+            raise DataError(
+                f"transceiver_modes.csv line {i}: {', '.join(_MODE_COLUMNS)} must be numbers"
+            ) from None
+        rows.append((row["transceiver"], row["mode"], values))
+    return tuple(rows)
+
+
+def shipped_transceivers() -> tuple[str, ...]:
+    """Names of the transceivers in the shipped mode table (``transceiver_modes.csv``)."""
+    return tuple(dict.fromkeys(r[0] for r in _shipped_rows()))
+
+
+def shipped_modes(transceiver: str) -> ModeTable:
+    """The modes of a transceiver of the shipped table (GNPy's example equipment library).
+
+    Examples
+    --------
+    >>> shipped_modes("Voyager").rate_bps.max()
+    np.float64(400000000000.0)
+    """
+    rows = [r for r in _shipped_rows() if r[0] == transceiver]
+    if not rows:
+        raise DataError(
+            f"no transceiver {transceiver!r} in the shipped mode table; "
+            f"known: {list(shipped_transceivers())}"
+        )
+    v = np.array([r[2] for r in rows], dtype=np.float64)
+    return ModeTable(
+        name=np.array([r[1] for r in rows], dtype=np.str_),
+        rate_bps=v[:, 0],
+        baud_rate_hz=v[:, 1],
+        required_osnr_01nm_db=v[:, 2],
+        tx_osnr_01nm_db=v[:, 3],
+        spacing_hz=v[:, 4],
     )

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tsunagu.errors import DataError, ScenarioError
 from tsunagu.geo import great_circle_m
+from tsunagu.optical.capacity import FibreCapacity, fibre_link_capacity, shipped_modes
 from tsunagu.optical.topology import load_topology
-from tsunagu.scenario.schema import OpticalSection
+from tsunagu.scenario.schema import FibreParameters, OpticalSection
 
-__all__ = ["Backbone", "amplifier_count", "build_backbone", "nearest_homes"]
+__all__ = [
+    "Backbone",
+    "amplifier_count",
+    "build_backbone",
+    "fibre_capacity",
+    "nearest_homes",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -54,6 +62,32 @@ class Backbone:
     capacity_bps: FloatArray
 
 
+def fibre_capacity(
+    section: OpticalSection,
+    length_km: npt.ArrayLike,
+    wavelengths: npt.ArrayLike,
+    fibre: FibreParameters,
+) -> FibreCapacity:
+    """QoT-based capacity of fibre links (:func:`tsunagu.optical.capacity.fibre_link_capacity`)
+    with the section's transceiver modes and line system and the links' fibre parameters."""
+    eq = section.equipment
+    try:
+        modes = shipped_modes(eq.transceiver_modes)
+    except DataError as exc:
+        raise ScenarioError(f"optical.equipment.transceiver_modes: {exc}") from None
+    return fibre_link_capacity(
+        length_km,
+        np.asarray(wavelengths, dtype=np.int64),
+        modes,
+        margin_db=eq.system_margin_db,
+        span_length_km=fibre.span_length_km,
+        launch_power_dbm=eq.launch_power_dbm,
+        amp_noise_figure_db=eq.amplifier_noise_figure_db,
+        loss_db_per_km=fibre.loss_db_per_km,
+        roadm_osnr_01nm_db=eq.roadm_osnr_db,
+    )
+
+
 def build_backbone(section: OpticalSection) -> Backbone:
     """Build every operator's topology and the interconnection links between operators."""
     eq = section.equipment
@@ -68,8 +102,9 @@ def build_backbone(section: OpticalSection) -> Backbone:
     amps: list[IntArray] = []
     lop: list[npt.NDArray[np.str_]] = []
     kind: list[npt.NDArray[np.str_]] = []
+    cap: list[FloatArray] = []
     offset = 0
-    for op in section.operators:
+    for op in section.operators:  # one QoT evaluation per operator (its fibre and line system)
         topo = load_topology(op.topology)
         names.append(np.char.add(f"{op.name}:", topo.node_name.astype(str)))
         ops.append(np.full(topo.n_nodes, op.name))
@@ -83,6 +118,7 @@ def build_backbone(section: OpticalSection) -> Backbone:
         amps.append(amplifier_count(km, op.fibre.span_length_km))
         lop.append(np.full(topo.n_links, op.name))
         kind.append(np.full(topo.n_links, "backbone"))
+        cap.append(fibre_capacity(section, km, op.provisioned_wavelengths, op.fibre).capacity_bps)
         offset += topo.n_nodes
 
     node_name = np.concatenate(names)
@@ -103,6 +139,13 @@ def build_backbone(section: OpticalSection) -> Backbone:
     amps.append(amplifier_count(ix_km, section.operators[0].fibre.span_length_km))
     lop.append(np.char.add(np.char.add(node_operator[iu[ok]], "|"), node_operator[ju[ok]]))
     kind.append(np.full(ix_km.size, "interconnect"))
+    # An interconnect lights the fewer of its two operators' provisioned wavelengths.
+    op_name = np.array([op.name for op in section.operators])
+    op_w = np.array([op.provisioned_wavelengths for op in section.operators], dtype=np.int64)
+    order = np.argsort(op_name)
+    node_w = op_w[order[np.searchsorted(op_name[order], node_operator)]]
+    ix_w = np.minimum(node_w[iu[ok]], node_w[ju[ok]])
+    cap.append(fibre_capacity(section, ix_km, ix_w, section.operators[0].fibre).capacity_bps)
 
     s = np.concatenate(src)
     t = np.concatenate(dst)
@@ -122,7 +165,7 @@ def build_backbone(section: OpticalSection) -> Backbone:
         link_power_w=(n_amp * eq.amplifier_power_w).astype(np.float64),
         link_operator=np.concatenate(lop),
         link_kind=np.concatenate(kind),
-        capacity_bps=np.full(s.size, eq.channels_per_fibre * eq.transceiver_rate_bps),
+        capacity_bps=np.concatenate(cap),
     )
 
 

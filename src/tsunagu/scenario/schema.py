@@ -90,6 +90,15 @@ class OpticalEquipment(_Strict):
     router_hop_delay_s: NonNegativeFloat = 20e-6
     ip_packet_bytes: Annotated[float, Field(ge=64.0, le=9216.0)] = 1500.0
     ip_port_utilisation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    # Line system and transceiver of the fibre-link capacity (tsunagu.optical.capacity): the
+    # transceiver's modes from src/tsunagu/data/transceiver_modes.csv (GNPy's example library),
+    # GNPy's example system margin (SI sys_margins 2 dB), launch power (SI power_dbm 0 dBm) and
+    # ROADM add/drop OSNR (38 dB), and an EDFA noise figure in the 5-7 dB of REFERENCES.md.
+    transceiver_modes: str = "Voyager"
+    system_margin_db: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    launch_power_dbm: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    amplifier_noise_figure_db: Annotated[float, Field(ge=3.0, le=12.0)] = 5.5
+    roadm_osnr_db: Annotated[float, Field(ge=15.0, le=60.0)] = 38.0
 
 
 class FronthaulParameters(_Strict):
@@ -124,12 +133,19 @@ class OperatorNetwork(_Strict):
     topology: str = Field(description="'jpn12' or 'topohub:<group>/<name>'")
     fibre: FibreParameters = FibreParameters()
     route_factor: Annotated[float, Field(ge=1.0, le=3.0)] = 1.0
+    # Wavelengths the operator has lit on each of its backbone fibre links; a link carries
+    # min(provisioned, channels of the mode that fit the C band) × the mode's rate. Default:
+    # a fully lit 4.8 THz C band of one fibre pair at 75 GHz (64; REFERENCES "Optical / APN").
+    provisioned_wavelengths: Annotated[int, Field(ge=0, le=400)] = 64
 
 
 class OpticalSection(_Strict):
     operators: list[OperatorNetwork] = Field(min_length=1)
     interconnect_max_km: NonNegativeFloat = 30.0
     metro_route_factor: Annotated[float, Field(ge=1.0, le=3.0)] = 1.5
+    # Wavelengths lit on each metro fibre link homing a central office, compute site or
+    # gateway onto the backbone (default as a backbone link: one fully lit fibre pair).
+    metro_wavelengths: Annotated[int, Field(ge=0, le=400)] = 64
     equipment: OpticalEquipment = OpticalEquipment()
     fronthaul: FronthaulParameters = FronthaulParameters()
     dci: DciParameters = DciParameters()
@@ -177,6 +193,11 @@ class Gateway(_Strict):
     lat_deg: Latitude
     lon_deg: Longitude
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 25.0
+    # Capacity of the feeder link from this gateway to each satellite it sees: one Starlink
+    # satellite's total user throughput, 2,000 MHz × 2 polarisations × 5.11 b/s/Hz ≈ 20.2 Gb/s
+    # (S. Pekhterev, SatMagazine, Nov 2021, from SpaceX's FCC filings), so a feeder carries what
+    # the satellite serves (assumption); see src/tsunagu/data/SOURCES.md.
+    feeder_capacity_bps: PositiveFloat = 20.2e9
 
 
 class Haps(_Strict):

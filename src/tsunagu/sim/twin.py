@@ -23,7 +23,7 @@ from tsunagu.errors import ScenarioError
 from tsunagu.net.tables import LinkTable, NetworkState, NodeTable, StaticNetwork
 from tsunagu.ntn.geometry import elevation_and_range
 from tsunagu.ntn.orbits import walker_positions_ecef_m
-from tsunagu.optical.domain import Backbone, build_backbone, nearest_homes
+from tsunagu.optical.domain import Backbone, build_backbone, fibre_capacity, nearest_homes
 from tsunagu.ran.domain import RanPlan, plan_cells
 from tsunagu.scenario.schema import Scenario
 
@@ -230,6 +230,18 @@ class Twin:
             f_src = f_dst = np.array([], dtype=np.int64)
             f_len = np.array([], dtype=np.float64)
 
+        # Capacities, once: fibre from the QoT of each link's spans and the lit wavelengths
+        # (metro fibre with the first operator's line system), feeders from the scenario.
+        metro_cap = fibre_capacity(
+            sc.optical, h_len / 1e3, sc.optical.metro_wavelengths, sc.optical.operators[0].fibre
+        ).capacity_bps
+        haps_feeder_cap = np.array(
+            [np.inf if h.feeder_capacity_bps is None else h.feeder_capacity_bps for h in haps],
+            dtype=np.float64,
+        )
+        self.gateway_feeder_capacity_bps = np.array(
+            [g.feeder_capacity_bps for g in gws], dtype=np.float64
+        )
         n_bl = bb.src.size
         links = LinkTable.build(
             src=np.concatenate([bb.src, h_src, f_src]),
@@ -254,8 +266,8 @@ class Twin:
             capacity_bps=np.concatenate(
                 [
                     bb.capacity_bps,
-                    np.full(h_src.size, eq.channels_per_fibre * eq.transceiver_rate_bps),
-                    np.full(f_src.size, 10e9),
+                    metro_cap,
+                    haps_feeder_cap,  # f_src is self.idx_haps: one feeder per platform
                 ]
             ),
             power_w=np.concatenate(
@@ -373,7 +385,7 @@ class Twin:
             medium="free_space",
             length_m=rng[gi, si],
             equipment_delay_s=self.scenario.ntn.processing_delay_s,
-            capacity_bps=10e9,
+            capacity_bps=self.gateway_feeder_capacity_bps[gi],
             extra={"kind": "gateway feeder"},
         )
         return self.static.state_at(time_s, sat_nodes, feeder)
