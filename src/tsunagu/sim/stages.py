@@ -541,9 +541,19 @@ def measure_stage(run: RunSetup, s: Step) -> None:
         satellites_visible=s.visible,
         links_down=int(np.count_nonzero(~state.usable(True))),
         nodes_down=int(np.count_nonzero(~state.nodes.up)),
-        max_link_utilisation=float(np.max(link_bps / cap, initial=0.0)),
+        max_link_utilisation=_max_utilisation(link_bps, cap),
         n_nodes=state.n_nodes,
     )
+
+
+def _max_utilisation(load_bps: FloatArray, capacity_bps: FloatArray) -> float:
+    """Highest load / capacity; a loaded link without capacity (no transceiver mode closes
+    its QoT) counts as infinitely loaded, an idle one as 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(
+            capacity_bps > 0, load_bps / capacity_bps, np.where(load_bps > 0, np.inf, 0.0)
+        )
+    return float(np.max(util, initial=0.0))
 
 
 def _link_loads(run: RunSetup, s: Step) -> pa.Table:
