@@ -64,10 +64,18 @@ MODULES: dict[str, list[str]] = {
     "ntn.routing": [
         "tests/unit/test_ntn_routing.py",
         "tests/validation/test_ntn_routing_reference.py",
+        "tests/unit/test_ntn_routing_mutants.py",
     ],
-    "optical.qot": ["tests/unit/test_optical_qot.py", "tests/validation/test_gnpy_validation.py"],
-    "optical.rmsa": ["tests/unit/test_optical_rmsa.py"],
-    "orchestrate.planning": ["tests/unit/test_planning.py"],
+    "optical.qot": [
+        "tests/unit/test_optical_qot.py",
+        "tests/validation/test_gnpy_validation.py",
+        "tests/unit/test_optical_qot_mutants.py",
+    ],
+    "optical.rmsa": ["tests/unit/test_optical_rmsa.py", "tests/unit/test_optical_rmsa_mutants.py"],
+    "orchestrate.planning": [
+        "tests/unit/test_planning.py",
+        "tests/unit/test_planning_mutants.py",
+    ],
     "compute.models": ["tests/unit/test_compute.py", "tests/validation/test_compute_reference.py"],
 }
 
