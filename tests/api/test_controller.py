@@ -17,6 +17,9 @@ from tests.api.live import Service, live_service
 
 from tsunagu.api.client import ApiError, Client, serve_controller
 from tsunagu.api.config import ServiceConfig
+from tsunagu.scenario.loader import scenario_from_text
+from tsunagu.sim.engine import run_twin
+from tsunagu.sim.twin import Twin
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +101,10 @@ def test_an_invalid_action_is_replaced_by_the_fallback(
     ctl = summary["controller"]
     assert ctl["decided_by_fallback"] == 2
     assert any("invalid action" in k for k in ctl["fallback_reasons"])
-    assert summary["kpis"]["served_share"] == 1.0
+    # Every step decided by the fallback: the same served share as the fallback policy alone.
+    alone = Twin(scenario_from_text(minimal_yaml).model_copy(update={"policy": "latency-first"}))
+    expected = run_twin(alone).summary["kpis"]["served_share"]
+    assert summary["kpis"]["served_share"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_an_unknown_fallback_is_refused_at_submission(

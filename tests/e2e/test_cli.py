@@ -61,7 +61,9 @@ def test_run_json_writes_a_complete_run_directory(tmp_path: Path) -> None:
     )
     n_flows = con.execute("SELECT count(*) FROM flows").fetchone()
     assert n_flows is not None
-    assert n_flows[0] == summary["counts"]["demand_points"] * summary["counts"]["services"] * 2
+    # One row per point, access row and service at each step; admission splits an
+    # overloaded row into its carried and its blocked people.
+    assert n_flows[0] >= summary["counts"]["demand_points"] * summary["counts"]["services"] * 2
     # The resolved scenario written beside the results loads back to the same scenario.
     again = scenario_from_text((out / "scenario.yaml").read_text(), "scenario.yaml")
     assert again.name == "minimal"
@@ -72,6 +74,9 @@ def _single_site(dc: dict[str, Any]) -> dict[str, Any]:
     data["compute"]["sites"] = [dc]
     data["events"] = []
     data["ntn"]["haps"] = []
+    # The AI flows alone: these tests check path geometry, which load-dependent routing of the
+    # national traffic would blur (its splits move with the load).
+    data["traffic"] = {"enabled": False}
     return data
 
 

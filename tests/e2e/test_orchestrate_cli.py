@@ -57,6 +57,7 @@ def test_policies_change_the_run(tmp_path: Path) -> None:
     data = yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))
     for svc in data["services"]:
         svc["sla_latency_ms"] = 5000.0  # loose: every site meets it, the objective decides
+    data["traffic"] = {"enabled": False}  # no access blocking: every request can be placed
     path = tmp_path / "loose.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     out = {}

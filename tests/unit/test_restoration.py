@@ -18,6 +18,7 @@ from tsunagu.scenario.schema import Event
 from tsunagu.sim.engine import run_twin
 from tsunagu.sim.kpis import RunResult, restoration
 from tsunagu.sim.twin import Twin
+from tsunagu.traffic.national import TrafficSection
 
 MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
 
@@ -28,9 +29,12 @@ def _run(*events: Event) -> tuple[Twin, RunResult]:
 
 @functools.cache
 def _cached_run(events_json: tuple[str, ...]) -> tuple[Twin, RunResult]:
+    # The AI flows alone: these tests follow the restoration mechanics (rerouting, NTN
+    # backup, re-placement) without congestion, which tests/unit/test_engine_traffic.py covers.
     base = load_scenario(MINIMAL)
     events = [Event.model_validate_json(e) for e in events_json]
-    twin = Twin(base.model_copy(update={"events": events}))
+    quiet = TrafficSection(enabled=False)
+    twin = Twin(base.model_copy(update={"events": events, "traffic": quiet}))
     return twin, run_twin(twin)
 
 

@@ -23,8 +23,10 @@ from tsunagu.report.figures import WITHOUT_SERVICE_TRACE, build_figures
 from tsunagu.runner import run
 from tsunagu.scenario import load_scenario
 from tsunagu.scenario.schema import Event, Scenario, Timeline
+from tsunagu.sim.background import Background
 from tsunagu.sim.disasters import PRESETS, decay_rate_per_s
 from tsunagu.sim.kpis import RunResult
+from tsunagu.sim.twin import Twin
 
 HOUR = 3600.0
 QUAKE_S = 16 * HOUR + 10 * 60  # 1 Jan 2024 16:10 JST, the run starting at local midnight
@@ -106,23 +108,41 @@ def test_noto_loses_service_in_the_affected_area_only(noto: tuple[RunResult, Pat
     assert ishikawa.population_without_service[dark] == pytest.approx(nanao, rel=1e-9)
 
 
-def test_noto_is_restored_via_ntn_within_the_run(noto: tuple[RunResult, Path]) -> None:
+def test_noto_ntn_backup_carries_what_its_capacity_allows(noto: tuple[RunResult, Path]) -> None:
+    """When the NTN arrives, HAPS-Noto's beams (1,555.3 Mb/s) fill up: they carry the AI and
+    mobile traffic of as many people as ρ_max · C allows, and the rest stays without service,
+    blocked at the platform's beams (consistency check of the admission arithmetic)."""
     res, _ = noto
     r = res.summary["restoration"]["Ishikawa"]
-    delay = PRESETS["noto-2024"].params["ntn_delay_s"]
-    restored = _first_step_at_or_after(QUAKE_S + delay)
+    arrive = _first_step_at_or_after(QUAKE_S + PRESETS["noto-2024"].params["ntn_delay_s"])
     assert r["lost_at_s"] == _first_step_at_or_after(QUAKE_S)
-    assert r["restored_at_s"] == restored < 5 * 86_400
-    assert r["time_to_restore_s"] == restored - r["lost_at_s"]
-    # Restored by the NTN, not by the RAN: the cells are still down (N(t) > 94 sites).
-    steps = res.steps.to_pandas().set_index("time_s")
     areas = res.areas.to_pandas()
     ish = areas[areas.prefecture_name == "Ishikawa"].set_index("time_s")
-    assert ish.population_on_ntn[restored] == pytest.approx(r["peak_without_service"])
-    assert steps.population_haps[restored] + steps.population_leo[
-        restored
-    ] >= ish.population_on_ntn[restored] * (1 - 1e-12)
-    assert res.summary["kpis"]["areas_lost"] == res.summary["kpis"]["areas_restored"] == 1
+    nanao = 66_218.27364906885  # GeoNames population attributed to Nanao (census-scaled)
+    assert ish.population_on_ntn[ish.index < arrive].max() == 0.0
+    on_ntn = float(ish.population_on_ntn[arrive])
+    assert 0.0 < on_ntn < nanao
+    # The NTN's capacity, not its coverage, leaves the rest without service: never restored.
+    assert ish.population_without_service[arrive] == pytest.approx(nanao - on_ntn, rel=1e-9)
+    assert r["restored_at_s"] is None
+    assert res.summary["kpis"]["areas_lost"] == 1
+    assert res.summary["kpis"]["areas_restored"] == 0
+    f = res.flows.to_pandas()
+    f = f[(f.time_s == arrive) & (f.prefecture == 17)]
+    assert set(f.reject_reason[f.site == ""]) == {"capacity: haps beams of HAPS-Noto"}
+    # The platform's admitted bits: its people's AI requests and their mobile traffic.
+    twin = Twin(_noto_scenario())
+    on = (f.access == "haps") & (f.site != "")
+    bits = {k.name: (k.request_bytes + k.response_bytes) * 8.0 for k in twin.scenario.services}
+    ai_bps = float((f.demand_rps[on] * f.service[on].map(bits)).sum())
+    people = float(f.population[on].sum()) / len(twin.scenario.services)
+    assert people == pytest.approx(on_ntn, rel=1e-9)
+    pp = Background(twin).per_person_bps(arrive / HOUR % 24.0)
+    haps = next(h for h in twin.scenario.ntn.haps if h.name == "HAPS-Noto")
+    rho = twin.scenario.capacity.access_max_utilisation
+    assert ai_bps + people * (pp["mobile_down"] + pp["mobile_up"]) == pytest.approx(
+        rho * haps.capacity_bps, rel=1e-9
+    )
     # Every step's rows still account for the whole population.
     np.testing.assert_allclose(
         res.steps["population_served"].to_numpy() + res.steps["population_unserved"].to_numpy(),
@@ -138,7 +158,7 @@ def test_report_shows_the_population_without_service_curve(noto: tuple[RunResult
     y = np.asarray(curve.y, dtype=float)
     assert y.max() == pytest.approx(res.summary["kpis"]["population_without_service_peak"])
     assert y[0] == 0
-    assert y[-1] == 0
+    assert y[-1] == pytest.approx(res.steps["population_unserved"].to_numpy()[-1])
     assert (y > 0).sum() >= 25
     assert any(t.name == "without service: Ishikawa" for t in fig.data)
     assert any(t.name == "population on HAPS" for t in fig.data)

@@ -207,8 +207,11 @@ def _from_flow(run_dir: Path, demand: str, service: str) -> Schedule:
         if "population_share" in sel.column_names
         else np.ones(sel.num_rows)
     )
-    # A point whose cells are partly down has a RAN and a backup row: the larger one is replayed.
-    order = np.lexsort((-share, step))
+    # A point whose cells are partly down has a RAN and a backup row, and admission splits a
+    # row into its carried and its blocked people: the larger served row is replayed (a
+    # blocked one only where the step has no served row).
+    placed = np.asarray(sel["site"].to_numpy(zero_copy_only=False) != "", dtype=bool)
+    order = np.lexsort((-share, ~placed, step))
     first = np.ones(order.size, dtype=bool)
     first[1:] = step[order][1:] != step[order][:-1]
     rows = sel.take(order[first])

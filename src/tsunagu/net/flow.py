@@ -63,7 +63,8 @@ a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
 Complexity
 ----------
 One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
-nodes (or destinations on the reversed arcs, whichever are fewer), ``O(S (A + N log N))``, plus
+nodes (or destinations on the reversed arcs, or each demand from whichever end more demands
+share: the fewest trees of the three), ``O(S (A + N log N))``, plus
 a predecessor walk (:func:`tsunagu.net.paths.walk`) of all demands at once, one NumPy step per
 hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
 allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is
@@ -244,25 +245,51 @@ def _aon(
     # One entry per (u, v): the cheapest usable parallel arc (ties: lowest arc id); zero costs
     # stay explicit entries (csgraph treats those as edges) and nothing is summed.
     usable = g.usable & np.isfinite(cost)
-    sources, row_s = np.unique(demand_src, return_inverse=True)
-    targets, row_t = np.unique(demand_dst, return_inverse=True)
-    if targets.size < sources.size:
-        # Fewer destinations: one Dijkstra per destination on the reversed arcs, walked from
-        # each destination back to its source; the hop link ids are the forward arc ids.
-        matrix, lookup = _build_graph(
-            g.n_nodes, g.arc_dst, g.arc_src, cost, usable, undirected=False
-        )
-        dist, pred = shortest_paths(matrix, targets)
-        kappa = np.asarray(dist[row_t, demand_src], dtype=np.float64)
-        w = walk(pred, targets, demand_src, rows=row_t, lookup=lookup)
-    else:
-        matrix, lookup = _build_graph(
-            g.n_nodes, g.arc_src, g.arc_dst, cost, usable, undirected=False
-        )
-        dist, pred = shortest_paths(matrix, sources)
-        kappa = np.asarray(dist[row_s, demand_dst], dtype=np.float64)
-        w = walk(pred, sources, demand_dst, rows=row_s, lookup=lookup)
-    return kappa, w.pair, np.asarray(w.links, dtype=np.int64)
+    reverse = _reverse_side(demand_src, demand_dst)
+    kappa = np.full(demand_src.size, np.inf)
+    pairs: list[IntArray] = []
+    hops: list[IntArray] = []
+    for rev in (False, True):
+        sel = np.flatnonzero(reverse == rev)
+        if sel.size == 0:
+            continue
+        # Reversed: one Dijkstra per destination on the reversed arcs, walked from each
+        # destination back to its source; the hop link ids are the forward arc ids.
+        root_of, leaf_of = (demand_dst, demand_src) if rev else (demand_src, demand_dst)
+        a, b = (g.arc_dst, g.arc_src) if rev else (g.arc_src, g.arc_dst)
+        roots, row = np.unique(root_of[sel], return_inverse=True)
+        matrix, lookup = _build_graph(g.n_nodes, a, b, cost, usable, undirected=False)
+        dist, pred = shortest_paths(matrix, roots)
+        kappa[sel] = dist[row, leaf_of[sel]]
+        w = walk(pred, roots, leaf_of[sel], rows=row, lookup=lookup)
+        pairs.append(sel[w.pair])
+        hops.append(np.asarray(w.links, dtype=np.int64))
+    if not pairs:
+        return kappa, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return kappa, np.concatenate(pairs), np.concatenate(hops)
+
+
+def _reverse_side(demand_src: IntArray, demand_dst: IntArray) -> BoolArray:
+    """Which demands to route from their destination (on the reversed arcs), so that the
+    shortest-path trees needed are few: all forward (one tree per distinct source), all
+    reversed (one per distinct destination), or each demand from whichever of its two ends
+    more demands share (many points to a few hubs and back) — the cheapest of the three."""
+    n = demand_src.size
+    all_fwd = np.zeros(n, dtype=bool)
+    if n == 0:
+        return all_fwd
+    n_src = np.unique(demand_src).size
+    n_dst = np.unique(demand_dst).size
+    _, inv_s, cnt_s = np.unique(demand_src, return_inverse=True, return_counts=True)
+    _, inv_d, cnt_d = np.unique(demand_dst, return_inverse=True, return_counts=True)
+    mixed = cnt_d[inv_d] > cnt_s[inv_s]
+    n_mixed = np.unique(demand_src[~mixed]).size + np.unique(demand_dst[mixed]).size
+    best = min(n_src, n_dst, n_mixed)
+    if best == n_src:
+        return all_fwd
+    if best == n_dst:
+        return np.ones(n, dtype=bool)
+    return np.asarray(mixed, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -579,6 +606,30 @@ class FlowResult:
             total(self.demand_carried_bps),
             total(self.demand_blocked_bps),
         )
+
+    def demand_path_mean(self, arc_values: npt.ArrayLike) -> FloatArray:
+        """Per demand: the sum of ``arc_values`` (A,) along each of its paths, averaged over
+        its paths weighted by their carried rate (by their offered rate when nothing is
+        carried); NaN for a demand without a path."""
+        v = np.asarray(arc_values, dtype=np.float64)
+        n_dem = self.demand_offered_bps.size
+        path_sum = np.asarray(self.incidence @ v, dtype=np.float64)
+        w = np.where(self.path_carried_bps > 0.0, self.path_carried_bps, 0.0)
+        w_sum = np.bincount(self.path_demand, weights=w, minlength=n_dem)
+        o_sum = np.bincount(self.path_demand, weights=self.path_offered_bps, minlength=n_dem)
+        n_paths = np.bincount(self.path_demand, minlength=n_dem)
+        by_w = np.bincount(self.path_demand, weights=w * path_sum, minlength=n_dem)
+        by_o = np.bincount(
+            self.path_demand, weights=self.path_offered_bps * path_sum, minlength=n_dem
+        )
+        by_n = np.bincount(self.path_demand, weights=path_sum, minlength=n_dem)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(
+                w_sum > 0.0,
+                by_w / np.where(w_sum > 0, w_sum, 1.0),
+                np.where(o_sum > 0.0, by_o / np.where(o_sum > 0, o_sum, 1.0), by_n / n_paths),
+            )
+        return np.asarray(np.where(n_paths > 0, out, np.nan), dtype=np.float64)
 
     def demand_path(self, demand: int) -> IntArray:
         """Arc ids of the path carrying most of ``demand`` (empty when it has none)."""

@@ -70,6 +70,7 @@ TABLES = (
     "ntn_rtt",
     "ntn_tracks",
     "link_loads",
+    "traffic",
 )
 
 RUN_ID_KEY = b"tsunagu.run_id"

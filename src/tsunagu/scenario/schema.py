@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tsunagu.errors import TsunaguError
+from tsunagu.traffic.national import TrafficSection
 
 __all__ = [
     "Carrier",
@@ -243,6 +244,18 @@ class Carrier(_Strict):
 
 class RanSection(_Strict):
     carriers: list[Carrier] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_fields(cls, data: object) -> object:
+        if isinstance(data, dict) and "background_bps_per_person" in data:
+            raise ValueError(
+                "ran.background_bps_per_person was replaced by the scenario's traffic: section "
+                "(Japan's published traffic, spread by population); remove it, and set "
+                "traffic.scale or traffic.enabled instead"
+            )
+        return data
+
     isd_urban_m: PositiveFloat = 500.0
     isd_rural_m: PositiveFloat = 1732.0
     urban_density_per_km2: PositiveFloat = 1500.0
@@ -258,7 +271,6 @@ class RanSection(_Strict):
     # Base-station power: 'linear' (site_power_w + site_power_per_load_w × load), or per cell
     # by state with the EARTH model or the TR 38.864 relative model (tsunagu.ran.energy).
     energy_model: Literal["linear", "earth", "tr38864"] = "linear"
-    background_bps_per_person: NonNegativeFloat = 0.0
     sectors_per_site: Annotated[int, Field(ge=1, le=6)] = 3
     # National coverage (tsunagu.ran.coverage): mmWave small cells in dense cores, HIBS beams on
     # the HAPS of ntn.haps, link abstraction and reported rate thresholds. Carrier powers are
@@ -440,6 +452,11 @@ class CapacitySection(_Strict):
     """
 
     access_max_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+    # Congestion-aware routing of each step (tsunagu.net.flow.wardrop_msa): at most this many
+    # all-or-nothing steps, stopping when the relative gap falls to routing_relative_gap (the
+    # Beckmann objective is then within that fraction of the total delay of its minimum).
+    routing_iterations: Annotated[int, Field(ge=1, le=1000)] = 30
+    routing_relative_gap: Annotated[float, Field(gt=0.0, lt=1.0)] = 1e-3
 
 
 class Scenario(_Strict):
@@ -454,6 +471,7 @@ class Scenario(_Strict):
     compute: ComputeSection
     demand: DemandSection = DemandSection()
     capacity: CapacitySection = CapacitySection()
+    traffic: TrafficSection = TrafficSection()
     services: list[Service] = Field(min_length=1)
     events: list[Event] = []
     policy: str = "nearest-feasible"

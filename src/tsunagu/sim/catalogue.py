@@ -366,6 +366,55 @@ MAX_LINK_UTILISATION = _kpi(
     "cli compare steps",
 )
 
+TRAFFIC_OFFERED_TBPS = _kpi(
+    "traffic_offered_tbps",
+    "Tb/s",
+    "traffic offered",
+    "mean",
+    "All traffic offered to the network (AI requests and responses, national fixed and mobile "
+    "traffic, both directions) at the step, or its mean over the run.",
+    "{:,.2f}",
+    "cli compare sweep steps",
+)
+TRAFFIC_OFFERED_PEAK_TBPS = _kpi(
+    "traffic_offered_peak_tbps",
+    "Tb/s",
+    "traffic offered, busiest step",
+    "max",
+    "Highest traffic offered to the network at any step of the run.",
+    "{:,.2f}",
+    "cli compare sweep",
+)
+TRAFFIC_CARRIED_SHARE = _kpi(
+    "traffic_carried_share",
+    "%",
+    "traffic carried",
+    "share",
+    "Share of the offered bits (all classes) the access and the network carried; the rest was "
+    "blocked at a binding resource (traffic.parquet names it).",
+    "{:.2%}",
+    "cli compare sweep steps",
+)
+TRAFFIC_CARRIED_SHARE_MIN = _kpi(
+    "traffic_carried_share_min",
+    "%",
+    "traffic carried, worst step",
+    "min",
+    "Lowest share of offered bits carried at any step of the run.",
+    "{:.2%}",
+    "cli compare sweep",
+)
+ROUTING_GAP = _kpi(
+    "routing_relative_gap",
+    "ratio",
+    "routing equilibrium gap",
+    "max",
+    "Relative gap of the congestion-aware routing at the step (or the largest of the run): "
+    "how far the total delay is from the Wardrop equilibrium's.",
+    "{:.2e}",
+    "steps",
+)
+
 # --- DCI over the APN (adapters/dci.py) ----------------------------------------------------
 DCI_LIGHTPATHS = _kpi(
     "dci_lightpaths", "lightpaths", "DCI lightpaths planned", "count", "DCI lightpaths planned."

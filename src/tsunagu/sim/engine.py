@@ -8,8 +8,9 @@ Each step runs the chain of named stages of :mod:`tsunagu.sim.stages`::
              each layer carrying what the earlier ones left (tsunagu.sim.access)
     demand   offered requests and traffic per point; load and admission on every shared
              access resource (cells, HAPS beams, LEO beams); access transfer delays
-    route    the policy places each admitted flow; paths walked (tsunagu.net.paths); link
-             loads, utilisation and M/M/1 queueing
+    route    the policy places each admitted AI flow; all traffic (AI, national fixed and
+             mobile) routed to a congestion-aware equilibrium and allocated within the links'
+             capacities (tsunagu.net.flow): carried, blocked, binding link, M/M/1 queueing
     measure  latency split, compute queueing, energy and carbon; flows, link_loads, record
 
 Any stage can be replaced by name or callable (``run_twin(twin, stages={...})``).
@@ -53,7 +54,14 @@ from tsunagu.sim.kpis import (
     finite_or_none,
     summarise,
 )
-from tsunagu.sim.stages import LINK_LOADS_SCHEMA, RunSetup, Stage, Step, resolve_stages
+from tsunagu.sim.stages import (
+    LINK_LOADS_SCHEMA,
+    TRAFFIC_SCHEMA,
+    RunSetup,
+    Stage,
+    Step,
+    resolve_stages,
+)
 from tsunagu.sim.twin import Twin
 
 __all__ = ["run_twin"]
@@ -91,6 +99,7 @@ def run_twin(
     flows_tables: list[pa.Table] = []
     sat_tables: list[pa.Table] = []
     load_tables: list[pa.Table] = []
+    traffic_tables: list[pa.Table] = []
     records: list[StepRecord] = []
     wall0 = time.perf_counter()
     for i, t in enumerate(times):
@@ -105,6 +114,8 @@ def run_twin(
             sat_tables.append(step.satellites)
         if step.link_loads is not None:
             load_tables.append(step.link_loads)
+        if step.traffic is not None:
+            traffic_tables.append(step.traffic)
         if progress is not None:
             progress(i + 1, times.size)
     runtime = time.perf_counter() - wall0
@@ -142,6 +153,7 @@ def run_twin(
     summary = dict(result.summary)
     summary["kpis"] = finite_or_none(kpis)
     link_loads = pa.concat_tables(load_tables) if load_tables else LINK_LOADS_SCHEMA.empty_table()
+    traffic = pa.concat_tables(traffic_tables) if traffic_tables else TRAFFIC_SCHEMA.empty_table()
     return dataclasses.replace(
         result,
         summary=summary,
@@ -149,6 +161,7 @@ def run_twin(
         ntn_rtt=rtt,
         ntn_tracks=tracks,
         link_loads=link_loads,
+        traffic=traffic,
     )
 
 

@@ -76,6 +76,9 @@ class StepRecord:
     nodes_down: int
     max_link_utilisation: float
     n_nodes: int
+    traffic_offered_bps: float = 0.0
+    traffic_carried_bps: float = 0.0
+    routing_gap: float = 0.0
 
 
 _STR, _F64, _I64 = pa.string(), pa.float64(), pa.int64()
@@ -148,6 +151,14 @@ class RunResult:
     ntn_tracks: pa.Table = field(default_factory=lambda: NTN_TRACKS_SCHEMA.empty_table())
     # Per step and link: capacity, load, utilisation and queueing (tsunagu.sim.stages).
     link_loads: pa.Table = field(default_factory=lambda: _empty_link_loads())
+    # Per step and demand class: offered, carried and blocked b/s, the binding resource.
+    traffic: pa.Table = field(default_factory=lambda: _empty_traffic())
+
+
+def _empty_traffic() -> pa.Table:
+    from tsunagu.sim.stages import TRAFFIC_SCHEMA
+
+    return TRAFFIC_SCHEMA.empty_table()
 
 
 def _empty_link_loads() -> pa.Table:
@@ -206,17 +217,30 @@ def restoration(
     return out
 
 
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else float("nan")
+
+
 def _latency_stats(
-    lat_ms: npt.NDArray[np.float64], w: npt.NDArray[np.float64], met: npt.NDArray[np.bool_]
+    lat_ms: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+    met: npt.NDArray[np.bool_],
+    carried: npt.NDArray[np.float64],
 ) -> dict[str, float]:
+    """Request-weighted latency quantiles and SLA share; the share of a flow's requests the
+    network did not carry (``1 - carried``) counts at infinite latency."""
     lat = np.where(np.isnan(lat_ms), np.inf, lat_ms)
-    p50, p95, p99 = weighted_quantile(lat, w, [0.5, 0.95, 0.99])
+    p50, p95, p99 = weighted_quantile(
+        np.concatenate([lat, np.full(lat.size, np.inf)]),
+        np.concatenate([w * carried, w * (1.0 - carried)]),
+        [0.5, 0.95, 0.99],
+    )
     total = float(np.sum(w))
     return {
         kc.LATENCY_P50_MS.name: float(p50),
         kc.LATENCY_P95_MS.name: float(p95),
         kc.LATENCY_P99_MS.name: float(p99),
-        kc.SLA_SHARE.name: float(np.sum(w[met]) / total) if total > 0 else float("nan"),
+        kc.SLA_SHARE.name: float(np.sum((w * carried)[met]) / total) if total > 0 else float("nan"),
     }
 
 
@@ -242,7 +266,17 @@ def summarise(
     rps = flows[kc.DEMAND_RPS.name].to_numpy()
     lat = flows["latency_total_ms"].to_numpy(zero_copy_only=False)
     met = flows["sla_met"].to_numpy(zero_copy_only=False)
-    served = pc.not_equal(flows["site"], "").to_numpy(zero_copy_only=False)
+    placed = pc.not_equal(flows["site"], "").to_numpy(zero_copy_only=False)
+    # Share of each flow's requests served: placed on a site and carried both ways.
+    carried = (
+        flows["carried_share"].to_numpy()
+        if "carried_share" in flows.column_names
+        else np.ones(flows.num_rows)
+    )
+    served = np.where(placed, carried, 0.0)
+    # People have service when their requests are placed and the network carries some of
+    # them; congestion that drops a share of them shows in the request and traffic KPIs.
+    reached = np.where(placed & (carried > 0.0), 1.0, 0.0)
     pop = flows["population"].to_numpy()
     access = flows["access"].to_numpy(zero_copy_only=False)
     n_k = len(sc.services)
@@ -272,15 +306,18 @@ def summarise(
             kc.LINKS_DOWN.name,
             kc.NODES_DOWN.name,
             kc.MAX_LINK_UTILISATION.name,
+            kc.TRAFFIC_OFFERED_TBPS.name,
+            kc.TRAFFIC_CARRIED_SHARE.name,
+            kc.ROUTING_GAP.name,
         )
     }
     for r in records:
         m = step_col == r.step
         w = rps[m]
-        st = _latency_stats(lat[m], w, met[m])
+        st = _latency_stats(lat[m], w, met[m], served[m])
         # A demand point (or the share of it on one access) counts as served when every one of
-        # its services is served.
-        pt_served = served[m].reshape(-1, n_k).all(axis=1)
+        # its services reaches a site.
+        pt_served = reached[m].reshape(-1, n_k).min(axis=1)
         pt_pop = pop[m].reshape(-1, n_k)[:, 0]
         pt_acc = access[m].reshape(-1, n_k)[:, 0]
         e_total = r.energy_optical_kwh + r.energy_ran_kwh + r.energy_ntn_kwh + r.energy_compute_kwh
@@ -289,18 +326,18 @@ def summarise(
             ("time_s", r.time_s),
             ("hour_local", r.hour_local),
             (kc.DEMAND_RPS.name, float(w.sum())),
-            (kc.SERVED_RPS.name, float(w[served[m]].sum())),
+            (kc.SERVED_RPS.name, float((w * served[m]).sum())),
             (
                 kc.SERVED_SHARE.name,
-                float(w[served[m]].sum() / w.sum()) if w.sum() > 0 else float("nan"),
+                float((w * served[m]).sum() / w.sum()) if w.sum() > 0 else float("nan"),
             ),
             (kc.SLA_SHARE.name, st[kc.SLA_SHARE.name]),
             (kc.LATENCY_P50_MS.name, st[kc.LATENCY_P50_MS.name]),
             (kc.LATENCY_P95_MS.name, st[kc.LATENCY_P95_MS.name]),
-            (kc.POPULATION_SERVED.name, float(pt_pop[pt_served].sum())),
-            (kc.POPULATION_UNSERVED.name, float(pt_pop[~pt_served].sum())),
+            (kc.POPULATION_SERVED.name, float((pt_pop * pt_served).sum())),
+            (kc.POPULATION_UNSERVED.name, float((pt_pop * (1.0 - pt_served)).sum())),
             *(
-                (kc.access_population(a).name, float(pt_pop[(pt_acc == a) & pt_served].sum()))
+                (kc.access_population(a).name, float((pt_pop * pt_served)[pt_acc == a].sum()))
                 for a in access_names
             ),
             (kc.access_population("none").name, float(pt_pop[pt_acc == "none"].sum())),
@@ -314,20 +351,28 @@ def summarise(
             (kc.LINKS_DOWN.name, r.links_down),
             (kc.NODES_DOWN.name, r.nodes_down),
             (kc.MAX_LINK_UTILISATION.name, r.max_link_utilisation),
+            (kc.TRAFFIC_OFFERED_TBPS.name, r.traffic_offered_bps / 1e12),
+            (
+                kc.TRAFFIC_CARRIED_SHARE.name,
+                r.traffic_carried_bps / r.traffic_offered_bps
+                if r.traffic_offered_bps > 0
+                else float("nan"),
+            ),
+            (kc.ROUTING_GAP.name, r.routing_gap),
         ):
             rows[key].append(val)
     steps = pa.table(rows)
 
     # Request weights: a flow's requests over its step.
     w_all = rps * sc.timeline.step_s
-    head = _latency_stats(lat, w_all, met)
+    head = _latency_stats(lat, w_all, met, served)
     total_pop = float(twin.demand.population.sum())
     pop_served_share = float(np.mean(np.asarray(rows[kc.POPULATION_SERVED.name]) / total_pop))
-    areas, restored = _areas(twin, flows, served, steps, event_start_s)
+    areas, restored = _areas(twin, flows, reached, steps, event_start_s)
     lost = [r for r in restored if r["lost_at_s"] is not None]
     kpis = {
         **head,
-        kc.SLA_VIOLATIONS.name: float(w_all[~met].sum()),
+        kc.SLA_VIOLATIONS.name: float(w_all.sum() - (w_all * served)[met].sum()),
         # Absolute (any cause: events, capacity, no path); restoration below is per area and
         # counts only what the events added above the pre-event baseline.
         kc.POPULATION_WITHOUT_SERVICE_PEAK.name: float(
@@ -343,7 +388,7 @@ def summarise(
             if lost and all(r["time_to_restore_s"] is not None for r in lost)
             else (None if lost else 0.0)
         ),
-        kc.SERVED_SHARE.name: float(w_all[served].sum() / w_all.sum()),
+        kc.SERVED_SHARE.name: float((w_all * served).sum() / w_all.sum()),
         kc.POPULATION_SERVED_SHARE.name: pop_served_share,
         kc.ENERGY_TOTAL_KWH.name: float(np.sum(rows[kc.ENERGY_TOTAL_KWH.name])),
         kc.ENERGY_OPTICAL_KWH.name: float(np.sum(rows[kc.ENERGY_OPTICAL_KWH.name])),
@@ -361,17 +406,45 @@ def summarise(
         kc.MAX_LINK_UTILISATION.name: float(
             max((r.max_link_utilisation for r in records), default=0.0)
         ),
+        kc.TRAFFIC_OFFERED_TBPS.name: float(
+            np.mean([r.traffic_offered_bps for r in records]) / 1e12 if records else 0.0
+        ),
+        kc.TRAFFIC_OFFERED_PEAK_TBPS.name: float(
+            max((r.traffic_offered_bps for r in records), default=0.0) / 1e12
+        ),
+        kc.TRAFFIC_CARRIED_SHARE.name: _share(
+            sum(r.traffic_carried_bps for r in records), sum(r.traffic_offered_bps for r in records)
+        ),
+        kc.TRAFFIC_CARRIED_SHARE_MIN.name: float(
+            min(
+                (
+                    r.traffic_carried_bps / r.traffic_offered_bps
+                    for r in records
+                    if r.traffic_offered_bps > 0
+                ),
+                default=float("nan"),
+            )
+        ),
+        kc.ROUTING_GAP.name: float(max((r.routing_gap for r in records), default=0.0)),
     }
     service_col = flows["service"].to_numpy(zero_copy_only=False)
     per_service = {
         k.name: _latency_stats(
-            lat[service_col == k.name], w_all[service_col == k.name], met[service_col == k.name]
+            lat[service_col == k.name],
+            w_all[service_col == k.name],
+            met[service_col == k.name],
+            served[service_col == k.name],
         )
         for k in sc.services
     }
     region_col = flows["region"].to_numpy(zero_copy_only=False)
     per_region = {
-        str(g): _latency_stats(lat[region_col == g], w_all[region_col == g], met[region_col == g])
+        str(g): _latency_stats(
+            lat[region_col == g],
+            w_all[region_col == g],
+            met[region_col == g],
+            served[region_col == g],
+        )
         for g in sorted(set(region_col))
     }
     nodes_tbl = twin.static.nodes.to_arrow()
@@ -449,7 +522,7 @@ _EMPTY_EVENTS = pa.table(
 def _areas(
     twin: Twin,
     flows: pa.Table,
-    served: npt.NDArray[np.bool_],
+    served: npt.NDArray[np.float64],
     steps: pa.Table,
     event_start_s: float,
 ) -> tuple[pa.Table, list[dict[str, Any]]]:
@@ -461,17 +534,17 @@ def _areas(
     pref = flows["prefecture"].to_numpy()[::n_k].astype(np.int64)
     pop = flows["population"].to_numpy()[::n_k]
     acc = flows["access"].to_numpy(zero_copy_only=False)[::n_k]
-    row_served = served.reshape(-1, n_k).all(axis=1)
+    row_served = served.reshape(-1, n_k).min(axis=1)
     codes = np.unique(twin.demand.prefecture).astype(np.int64)
     n_steps = steps.num_rows
     cell = step * codes.size + np.searchsorted(codes, pref)
     size = n_steps * codes.size
     total = np.bincount(cell, weights=pop, minlength=size).reshape(n_steps, codes.size)
-    without = np.bincount(cell, weights=np.where(row_served, 0.0, pop), minlength=size).reshape(
+    without = np.bincount(cell, weights=pop * (1.0 - row_served), minlength=size).reshape(
         n_steps, codes.size
     )
     on_ntn = np.bincount(
-        cell, weights=np.where(row_served & np.isin(acc, ("haps", "leo")), pop, 0.0), minlength=size
+        cell, weights=np.where(np.isin(acc, ("haps", "leo")), pop * row_served, 0.0), minlength=size
     ).reshape(n_steps, codes.size)
     prefs = geo.load_prefectures()
     name_of = {int(c): str(n) for c, n in zip(prefs.jis_code, prefs.name_en, strict=True)}

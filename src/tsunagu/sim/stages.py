@@ -14,10 +14,17 @@ Models and their stated assumptions:
   times ``access_max_utilisation`` the people above that are *blocked* (admission at
   the people level), each blocked row naming the resource. Transfers on a resource see an
   M/G/1 processor-sharing delay ``b / (C (1 − ρ))`` (:func:`tsunagu.ran.domain.ps_transfer_time_s`).
-* **Links**: each link's load is the sum of the carried flows' bits on its shortest path
-  (:func:`tsunagu.net.paths.walk`); its queueing delay is M/M/1 per packet,
-  ``W = (L / C) · ρ / (1 − ρ)`` with packets of ``PACKET_BITS``, and a link at ``ρ ≥ 1`` is
-  reported as overloaded in ``link_loads``.
+* **National traffic** (:mod:`tsunagu.sim.background`): MIC's fixed and mobile volumes for
+  the scenario year with the diurnal profile, per person; mobile rides the access rows (and
+  loads their cells and beams), fixed enters at each point's central office; both go to and
+  from the section's destinations (Tokyo, Osaka, the data centres).
+* **Links**: every full-duplex link is two directed arcs with the link's capacity each. All
+  demands of the step — AI requests (access node → site) and responses, fixed and mobile
+  traffic — are routed together to a Wardrop equilibrium of M/M/1 link delays
+  (``S / (C − x)``, packets of ``PACKET_BITS``) by the method of successive averages, then
+  allocated within the arcs' capacities (reduced-load fixed point), so no arc is above its
+  capacity and every loss names its binding arc (:func:`tsunagu.net.flow.route_and_allocate`).
+  A request is served as far as both its request and its response get through.
 """
 
 from __future__ import annotations
@@ -29,11 +36,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tsunagu.compute.models import carbon_kg, mmc_mean_wait_s
 from tsunagu.errors import ScenarioError
 from tsunagu.geo import ecef_to_geodetic
-from tsunagu.net.paths import Walks, shortest_paths, walk
+from tsunagu.net.flow import NO_PATH_KIND, route_and_allocate
+from tsunagu.net.paths import shortest_paths
 from tsunagu.net.tables import NetworkState
 from tsunagu.orchestrate.policy import AllocationProblem, Policy
 from tsunagu.ran.domain import ps_transfer_time_s
@@ -41,6 +50,7 @@ from tsunagu.ran.energy import fleet_energy_by_state_j
 from tsunagu.scenario.schema import Scenario
 from tsunagu.sim import catalogue as kc
 from tsunagu.sim.access import AccessContext, AccessLayer, AccessRows, LeoLayer, cascade
+from tsunagu.sim.background import CLASS_NAMES, Background
 from tsunagu.sim.demand import offered_rps, profile_weight
 from tsunagu.sim.events import EventSchedule
 from tsunagu.sim.kpis import StepRecord
@@ -76,6 +86,8 @@ LINK_LOADS_SCHEMA = pa.schema(
         ("resource", pa.string()),
         ("capacity_bps", pa.float64()),
         ("load_bps", pa.float64()),
+        ("load_forward_bps", pa.float64()),
+        ("load_reverse_bps", pa.float64()),
         ("utilisation", pa.float64()),
         ("queue_delay_s", pa.float64()),
     ]
@@ -100,7 +112,7 @@ class RunSetup:
     site_price: FloatArray | None
     site_names: npt.NDArray[np.str_]
     service_names: npt.NDArray[np.str_]
-    link_resource: npt.NDArray[np.str_]
+    background: Background | None
 
     @property
     def bits(self) -> FloatArray:
@@ -113,14 +125,6 @@ class RunSetup:
         sc = twin.scenario
         svc = sc.services
         prices = [s.cost_per_gpu_hour for s in sc.compute.sites]
-        links = twin.static.links
-        kind = np.asarray(links.extra.get("kind", np.full(len(links), "")), dtype=str)
-        medium = np.asarray(links.medium, dtype=str)
-        resource = np.where(
-            medium == "fibre",
-            "fibre",
-            np.where(np.char.find(kind, "feeder") >= 0, "feeder", medium),
-        )
         return cls(
             twin=twin,
             policy=policy,
@@ -136,7 +140,7 @@ class RunSetup:
             site_price=np.array(prices, dtype=np.float64) if None not in prices else None,
             site_names=np.array([s.name for s in sc.compute.sites]),
             service_names=np.array([k.name for k in svc]),
-            link_resource=np.asarray(resource, dtype=str),
+            background=Background(twin) if sc.traffic.enabled else None,
         )
 
 
@@ -148,7 +152,8 @@ class Step:
     failures to ``network`` and fills ``ran_share_down``, ``ntn_blocked`` and ``surge``;
     ``access`` fills ``dist``/``pred`` (from every compute site), ``reachable``, ``site_up``
     and ``rows``; ``demand`` fills the flow arrays (``flow_*``), ``blocked`` and
-    ``access_load``; ``route`` fills ``choice``, ``walks`` and the latency split; ``measure``
+    ``access_load``; ``route`` fills ``choice``, the carried shares, the network latency split,
+    the link loads and ``traffic``; ``measure``
     fills ``flows``, ``satellites``, ``link_loads`` and ``record``.
     """
 
@@ -171,6 +176,7 @@ class Step:
     flows: pa.Table | None = None
     satellites: pa.Table | None = None
     link_loads: pa.Table | None = None
+    traffic: pa.Table | None = None
     record: StepRecord | None = None
 
 
@@ -246,10 +252,13 @@ def demand_stage(run: RunSetup, s: Step) -> None:
     weights = np.array([profile_weight(k.profile, s.hour_local) for k in sc.services]).ravel()
     rps = offered_rps(twin.demand.population, run.adoption, run.per_day, weights)  # (P, K)
     rps = rps * s.surge[:, None]
-    people = twin.demand.population[rows.point] * rows.weight
-    # Offered bits per second of each row: its AI requests and its people's background.
+    people = twin.demand.population[rows.point] * rows.weight * s.surge[rows.point]
+    # Offered bits per second of each row: its AI requests and its people's mobile traffic
+    # (both directions share the cells' and beams' capacity: TDD, and one capacity per beam).
+    per_person = run.background.per_person_bps(s.hour_local) if run.background else {}
+    mobile_pp = per_person.get("mobile_down", 0.0) + per_person.get("mobile_up", 0.0)
     ai_bps = (rps[rows.point] * rows.weight[:, None] * run.bits[None, :]).sum(axis=1)
-    bg_bps = people * sc.ran.background_bps_per_person * float(weights.mean())
+    bg_bps = np.where(rows.access > 0, people * mobile_pp, 0.0)
     row_bps = ai_bps + bg_bps
     # One key per (access layer, resource); rows without a resource share nothing.
     key = np.where(rows.resource >= 0, rows.access * (1 << 40) + rows.resource, -1)
@@ -310,6 +319,12 @@ def demand_stage(run: RunSetup, s: Step) -> None:
         resource_capacity_bps=cap,
         point_load=load,
         weights=weights,
+        per_person_bps=per_person,
+        # Mobile people each access row carries after admission, and those it blocks.
+        row_people_admitted=np.where(rows.access > 0, people * admit, 0.0),
+        row_people_blocked=np.where(rows.access > 0, people * (1.0 - admit), people),
+        # Fixed broadband people per point, at the point's central office.
+        point_people=twin.demand.population * s.surge,
     )
 
 
@@ -318,7 +333,11 @@ def demand_stage(run: RunSetup, s: Step) -> None:
 
 
 def route_stage(run: RunSetup, s: Step) -> None:
-    """Place every admitted flow on a site (the policy), walk its path and load the links."""
+    """Place every admitted AI flow on a site (the policy), then route all traffic — AI
+    requests and responses, national fixed and mobile traffic — to a load-dependent equilibrium
+    over the directed arcs of the usable links and allocate it within their capacities
+    (:func:`tsunagu.net.flow.route_and_allocate`): carried and blocked rates, the binding link
+    of every loss, per-arc load and M/M/1 delay."""
     rows, state = _filled(s)
     twin = run.twin
     sc = twin.scenario
@@ -349,53 +368,361 @@ def route_stage(run: RunSetup, s: Step) -> None:
         else None,
     )
     choice = run.policy.allocate(problem)
-    served = choice >= 0
+    placed = choice >= 0
     site_of = np.maximum(choice, 0)
-    lookup = state.link_lookup("latency_s")
-    walks: Walks = walk(s.pred, twin.idx_site, node[served], rows=site_of[served], lookup=lookup)
-    links = state.links
-    n_links = len(links)
-    link_bps = walks.load(flow_rps[served] * run.bits[flow_k[served]], n_links)
-    cap = np.asarray(links.capacity_bps, dtype=np.float64)
+
+    # ---- every demand of the step, by (source node, destination node) -------------------
+    demands = _step_demands(run, s, placed, site_of)
+    n_nodes = state.n_nodes
+    key = demands.src * n_nodes + demands.dst
+    pair_key, pair_of = np.unique(key, return_inverse=True)
+    pair_bps = np.bincount(pair_of, weights=demands.bps, minlength=pair_key.size)
+    arcs = _arcs(run, state)
+    res = route_and_allocate(
+        n_nodes,
+        arcs.src,
+        arcs.dst,
+        arcs.capacity_bps,
+        arcs.latency_s,
+        pair_key // n_nodes,
+        pair_key % n_nodes,
+        pair_bps,
+        arc_kind=arcs.name,
+        mean_packet_bits=PACKET_BITS,
+        max_iterations=sc.capacity.routing_iterations,
+        relative_gap=sc.capacity.routing_relative_gap,
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(cap > 0, link_bps / cap, 0.0)
-        queue = np.where(
-            util < 1.0, (PACKET_BITS / cap) * util / np.maximum(1.0 - util, 1e-300), np.inf
-        )
-    queue = np.where(link_bps > 0, queue, 0.0)
-    prop = np.zeros(flow_rps.size)
-    equip = np.zeros(flow_rps.size)
-    lq = np.zeros(flow_rps.size)
-    hops = np.zeros(flow_rps.size, dtype=np.int64)
-    prop[served] = walks.sum(links.propagation_s)
-    equip[served] = walks.sum(links.latency_s) - prop[served]
-    lq[served] = walks.sum(queue)
-    hops[served] = walks.n_hops
+        pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
+    pair_pass = np.where(res.demand_binding_kind == NO_PATH_KIND, 0.0, pair_pass)
+    pair_prop = res.demand_path_mean(arcs.propagation_s)
+    pair_equip = res.demand_path_mean(arcs.latency_s - arcs.propagation_s)
+    pair_queue = res.demand_path_mean(np.where(res.arc_load_bps > 0, res.arc_queue_delay_s, 0.0))
+    pair_hops = res.demand_path_mean(np.ones(arcs.src.size))
+    binding_name = np.where(
+        res.demand_binding_arc >= 0,
+        arcs.name[np.maximum(res.demand_binding_arc, 0)],
+        res.demand_binding_kind,
+    )
+
+    # ---- back to the AI flows: both directions must pass ---------------------------------
+    n_f = flow_rps.size
+    req = np.full(n_f, -1, dtype=np.int64)
+    resp = np.full(n_f, -1, dtype=np.int64)
+    req[demands.ai_flow_req] = pair_of[demands.ai_req]
+    resp[demands.ai_flow_resp] = pair_of[demands.ai_resp]
+    has = placed & (req >= 0) & (resp >= 0)
+    rq, rs = np.maximum(req, 0), np.maximum(resp, 0)
+    carried = np.where(has, pair_pass[rq] * pair_pass[rs], 0.0)
+    served = placed & (carried > 0.0)
+    lost_req = np.where(has, 1.0 - pair_pass[rq], 0.0)
+    lost_resp = np.where(has, 1.0 - pair_pass[rs], 0.0)
+    net_binding = np.where(lost_req >= lost_resp, binding_name[rq], binding_name[rs])
+
+    def both(x: FloatArray) -> FloatArray:
+        return np.where(has, x[rq] + x[rs], 0.0)
+
     reason = np.where(
-        served,
-        "",
+        access == 0,
+        "no access",
         np.where(
-            access == 0,
-            "no access",
+            d["flow_blocked"],
+            "capacity: " + rows.labels[rb] + " " + _resource_name(run, rows, rb),
             np.where(
-                d["flow_blocked"],
-                "capacity: " + rows.labels[rb] + " " + _resource_name(run, rows, rb),
+                ~placed,
                 np.where(np.isfinite(flow_lat).any(axis=1), "capacity: gpu", "no path"),
+                np.where(
+                    carried < 1.0,
+                    np.where(
+                        np.char.startswith(net_binding.astype(str), NO_PATH_KIND),
+                        NO_PATH_KIND,
+                        "capacity: " + net_binding,
+                    ),
+                    "",
+                ),
             ),
         ),
     )
+    link_fwd, link_rev = _per_link(arcs, res.arc_load_bps, len(state.links))
+    cap = np.asarray(state.links.capacity_bps, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util_f = np.where(cap > 0, link_fwd / cap, np.where(link_fwd > 0, np.inf, 0.0))
+        util_r = np.where(cap > 0, link_rev / cap, np.where(link_rev > 0, np.inf, 0.0))
+    q_f, q_r = _per_link(arcs, res.arc_queue_delay_s, len(state.links), fill=0.0)
     d.update(
         choice=choice,
         served=served,
+        placed=placed,
         site_of=site_of,
-        prop_s=prop,
-        equip_s=equip,
-        link_queue_s=lq,
-        hops=hops,
+        carried_share=carried,
+        net_prop_rt_s=both(pair_prop),
+        net_equip_rt_s=both(pair_equip),
+        net_queue_rt_s=both(pair_queue),
+        hops=np.where(has, np.rint(np.nan_to_num(pair_hops[rq])), 0).astype(np.int64),
         reason=reason,
-        link_bps=link_bps,
-        link_util=util,
-        link_queue_delay_s=queue,
+        link_fwd_bps=link_fwd,
+        link_rev_bps=link_rev,
+        link_bps=np.maximum(link_fwd, link_rev),
+        link_util=np.maximum(util_f, util_r),
+        link_queue_delay_s=np.where(
+            util_f >= util_r, np.where(link_fwd > 0, q_f, 0.0), np.where(link_rev > 0, q_r, 0.0)
+        ),
+        routing_gap=res.relative_gap,
+        routing_iterations=res.iterations,
+    )
+    s.traffic = _traffic_table(run, s, demands, pair_of, pair_pass, binding_name)
+
+
+@dataclass(frozen=True)
+class _Demands:
+    """The step's demands before aggregation: one entry per (origin, class, destination)."""
+
+    src: IntArray
+    dst: IntArray
+    bps: FloatArray
+    cls: IntArray
+    ai_req: IntArray  # demand index of each placed flow's request
+    ai_flow_req: IntArray  # its flow
+    ai_resp: IntArray
+    ai_flow_resp: IntArray
+    # Access-level losses, per class: (class, binding name, blocked b/s).
+    access_blocked: tuple[IntArray, npt.NDArray[np.str_], FloatArray]
+
+
+def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) -> _Demands:
+    """AI requests (access node → site) and responses (site → access node) of the placed
+    flows; national mobile traffic of each access row's admitted people and fixed traffic of
+    each point's people, to and from every destination node."""
+    rows, _ = _filled(s)
+    twin = run.twin
+    d = s.data
+    rb, flow_k, flow_rps = d["flow_rb"], d["flow_k"], d["flow_rps"]
+    ai = np.flatnonzero(placed)
+    a_node = rows.node[rb[ai]]
+    a_site = twin.idx_site[site_of[ai]]
+    parts_src = [a_node, a_site]
+    parts_dst = [a_site, a_node]
+    parts_bps = [flow_rps[ai] * run.req_bits[flow_k[ai]], flow_rps[ai] * run.resp_bits[flow_k[ai]]]
+    parts_cls = [np.zeros(2 * ai.size, dtype=np.int64)]
+    n_ai = ai.size
+    pp = d["per_person_bps"]
+    blk_cls: list[IntArray] = []
+    blk_name: list[npt.NDArray[np.str_]] = []
+    blk_bps: list[FloatArray] = []
+    if run.background is not None:
+        dest = run.background.destinations
+        n_j = dest.node.size
+        mobile = np.flatnonzero(d["row_people_admitted"] > 0.0)
+        point = np.arange(twin.demand.name.size)
+        fixed_people = d["point_people"]
+        fixed = np.flatnonzero(fixed_people > 0.0)
+        # Origins: mobile rows at their access node, fixed points at their central office.
+        for origins, people, codes in (
+            (rows.node[mobile], d["row_people_admitted"][mobile], ("mobile_down", "mobile_up")),
+            (twin.idx_demand[point[fixed]], fixed_people[fixed], ("fixed_down", "fixed_up")),
+        ):
+            o = np.repeat(origins, n_j)
+            j = np.tile(np.arange(n_j), origins.size)
+            share = np.repeat(people, n_j) * dest.weight[j]
+            down, up = codes
+            parts_src += [dest.node[j], o]
+            parts_dst += [o, dest.node[j]]
+            parts_bps += [share * pp[down], share * pp[up]]
+            parts_cls += [
+                np.full(o.size, CLASS_NAMES.index(down), dtype=np.int64),
+                np.full(o.size, CLASS_NAMES.index(up), dtype=np.int64),
+            ]
+        # Mobile people the access resources could not carry (or without access at all).
+        lost = np.flatnonzero(d["row_people_blocked"] > 0.0)
+        if lost.size:
+            name = np.where(
+                rows.access[lost] == 0,
+                "no access",
+                "capacity: "
+                + rows.labels[lost]
+                + " "
+                + _resource_name(run, rows, lost.astype(np.int64)),
+            )
+            for c in ("mobile_down", "mobile_up"):
+                blk_cls.append(np.full(lost.size, CLASS_NAMES.index(c), dtype=np.int64))
+                blk_name.append(np.asarray(name, dtype=str))
+                blk_bps.append(d["row_people_blocked"][lost] * pp[c])
+    return _Demands(
+        src=np.concatenate(parts_src).astype(np.int64),
+        dst=np.concatenate(parts_dst).astype(np.int64),
+        bps=np.concatenate(parts_bps).astype(np.float64),
+        cls=np.concatenate(parts_cls),
+        ai_req=np.arange(n_ai, dtype=np.int64),
+        ai_flow_req=ai,
+        ai_resp=n_ai + np.arange(n_ai, dtype=np.int64),
+        ai_flow_resp=ai,
+        access_blocked=(
+            np.concatenate(blk_cls) if blk_cls else np.zeros(0, dtype=np.int64),
+            np.concatenate(blk_name) if blk_name else np.zeros(0, dtype=str),
+            np.concatenate(blk_bps) if blk_bps else np.zeros(0),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Arcs:
+    """Directed arcs of the usable links: each full-duplex link is two arcs, each with the
+    link's capacity (``link``: the link id, ``forward``: src → dst)."""
+
+    src: IntArray
+    dst: IntArray
+    capacity_bps: FloatArray
+    latency_s: FloatArray
+    propagation_s: FloatArray
+    link: IntArray
+    forward: BoolArray
+    name: npt.NDArray[np.str_]
+
+
+def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
+    links = state.links
+    # Satellites are no transit between gateways: LEO access enters at its gateway (its feeder
+    # and beam are one resource, admitted in the demand stage), so their links carry nothing.
+    n_ground = run.twin.static.n_nodes
+    ground = (np.asarray(links.src) < n_ground) & (np.asarray(links.dst) < n_ground)
+    use = np.flatnonzero(state.usable(True) & ground)
+    src = np.asarray(links.src)[use]
+    dst = np.asarray(links.dst)[use]
+    names = np.asarray(state.nodes.name, dtype=str)
+    resource = _link_resource(run, state)[use]
+    fwd = np.char.add(np.char.add(np.char.add(resource, " "), names[src]), "→")
+    rev = np.char.add(np.char.add(np.char.add(resource, " "), names[dst]), "→")
+    return _Arcs(
+        src=np.concatenate([src, dst]),
+        dst=np.concatenate([dst, src]),
+        capacity_bps=np.tile(np.asarray(links.capacity_bps, dtype=np.float64)[use], 2),
+        latency_s=np.tile(np.asarray(links.latency_s, dtype=np.float64)[use], 2),
+        propagation_s=np.tile(np.asarray(links.propagation_s, dtype=np.float64)[use], 2),
+        link=np.tile(use, 2),
+        forward=np.concatenate([np.ones(use.size, bool), np.zeros(use.size, bool)]),
+        name=np.concatenate([np.char.add(fwd, names[dst]), np.char.add(rev, names[src])]),
+    )
+
+
+def _per_link(
+    arcs: _Arcs, values: FloatArray, n_links: int, fill: float = 0.0
+) -> tuple[FloatArray, FloatArray]:
+    """An arc quantity as (forward, reverse) arrays per link (``fill`` where unusable)."""
+    fwd = np.full(n_links, fill)
+    rev = np.full(n_links, fill)
+    fwd[arcs.link[arcs.forward]] = values[arcs.forward]
+    rev[arcs.link[~arcs.forward]] = values[~arcs.forward]
+    return fwd, rev
+
+
+def _link_resource(run: RunSetup, state: NetworkState) -> npt.NDArray[np.str_]:
+    """What each link of the state is: ``fibre``, ``feeder`` or its medium."""
+    links = state.links
+    kind = np.asarray(links.extra.get("kind", np.full(len(links), "")), dtype=str)
+    medium = np.asarray(links.medium, dtype=str)
+    return np.asarray(
+        np.where(
+            medium == "fibre",
+            "fibre",
+            np.where(np.char.find(kind, "feeder") >= 0, "feeder", medium),
+        ),
+        dtype=str,
+    )
+
+
+#: Columns of ``traffic.parquet``: per step and demand class, what was offered, carried and
+#: blocked, and the resource that blocked the most.
+TRAFFIC_SCHEMA = pa.schema(
+    [
+        ("step", pa.int32()),
+        ("time_s", pa.float64()),
+        ("class", pa.string()),
+        ("offered_bps", pa.float64()),
+        ("carried_bps", pa.float64()),
+        ("blocked_bps", pa.float64()),
+        ("blocked_access_bps", pa.float64()),
+        ("blocked_network_bps", pa.float64()),
+        ("binding", pa.string()),
+        ("binding_blocked_bps", pa.float64()),
+    ]
+)
+
+
+def _traffic_table(
+    run: RunSetup,
+    s: Step,
+    demands: _Demands,
+    pair_of: IntArray,
+    pair_pass: FloatArray,
+    binding_name: npt.NDArray[np.str_],
+) -> pa.Table:
+    """Per demand class: offered, carried and blocked b/s and the resource blocking most.
+
+    AI: offered are the bits of every flow (also those blocked at access or without a GPU);
+    mobile: also the people the access resources could not carry."""
+    d = s.data
+    n_c = len(CLASS_NAMES)
+    carried_each = demands.bps * pair_pass[pair_of]
+    lost_each = demands.bps - carried_each
+    net_carried = np.bincount(demands.cls, weights=carried_each, minlength=n_c)
+    net_offered = np.bincount(demands.cls, weights=demands.bps, minlength=n_c)
+    a_cls, a_name, a_bps = demands.access_blocked
+    acc_blocked = np.bincount(a_cls, weights=a_bps, minlength=n_c)
+    # AI bits that never reached the network: blocked at access, no GPU, no path, no access.
+    ai_all = float(np.sum(d["flow_rps"] * run.bits[d["flow_k"]]))
+    ai_net = float(net_offered[0])
+    acc_blocked[0] = max(ai_all - ai_net, 0.0)
+    ai_names = np.asarray(d["reason"], dtype=str)
+    not_placed = ~d["placed"]
+    # Candidate binding resources: network arcs (per class) and the access / placement causes.
+    lost = lost_each > 0.0
+    cand_cls = np.concatenate(
+        [demands.cls[lost], a_cls, np.zeros(int(not_placed.sum()), dtype=np.int64)]
+    )
+    cand_name = np.concatenate(
+        [
+            np.asarray(binding_name, dtype=str)[pair_of[lost]],
+            a_name,
+            ai_names[not_placed],
+        ]
+    ).astype(str)
+    cand_bps = np.concatenate(
+        [
+            lost_each[lost],
+            a_bps,
+            (d["flow_rps"] * run.bits[d["flow_k"]])[not_placed],
+        ]
+    )
+    offered = net_offered + acc_blocked
+    offered[0] = ai_all
+    top_name = np.full(n_c, "", dtype=object)
+    top_bps = np.zeros(n_c)
+    if cand_bps.size:
+        names, name_of = np.unique(cand_name, return_inverse=True)
+        uniq, inv = np.unique(cand_cls * names.size + name_of, return_inverse=True)
+        tot = np.bincount(inv, weights=cand_bps, minlength=uniq.size)
+        u_cls = uniq // names.size
+        order = np.lexsort((-tot, u_cls))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = u_cls[order][1:] != u_cls[order][:-1]
+        best = order[first & (tot[order] > 0.0)]
+        top_name[u_cls[best]] = names[uniq[best] % names.size]
+        top_bps[u_cls[best]] = tot[best]
+    blocked_net = net_offered - net_carried
+    return pa.table(
+        {
+            "step": np.full(n_c, s.step, dtype=np.int32),
+            "time_s": np.full(n_c, s.time_s),
+            "class": np.array(CLASS_NAMES),
+            "offered_bps": offered,
+            "carried_bps": net_carried,
+            "blocked_bps": offered - net_carried,
+            "blocked_access_bps": acc_blocked,
+            "blocked_network_bps": blocked_net,
+            "binding": top_name.astype(str),
+            "binding_blocked_bps": top_bps,
+        },
+        schema=TRAFFIC_SCHEMA,
     )
 
 
@@ -431,15 +758,17 @@ def measure_stage(run: RunSetup, s: Step) -> None:
     n_s = twin.site_gpus.size
     served, site_of = d["served"], d["site_of"]
     flow_k, flow_rps, rb, flow_p = d["flow_k"], d["flow_rps"], d["flow_rb"], d["flow_p"]
-    site_rps = np.bincount(site_of[served], weights=flow_rps[served], minlength=n_s)
+    # Requests reach the site only as far as the network carries them there and back.
+    carried_rps = flow_rps * d["carried_share"]
+    site_rps = np.bincount(site_of[served], weights=carried_rps[served], minlength=n_s)
     site_gpu_s = np.bincount(
-        site_of[served], weights=(flow_rps * twin.gpu_s[flow_k, site_of])[served], minlength=n_s
+        site_of[served], weights=(carried_rps * twin.gpu_s[flow_k, site_of])[served], minlength=n_s
     )
     mean_service = np.where(site_rps > 0, site_gpu_s / np.maximum(site_rps, 1e-300), 1.0)
     wait = mmc_mean_wait_s(site_rps, mean_service, twin.site_gpus)
-    lat_prop = 2.0 * (rows.one_way_s[rb] + d["prop_s"])
-    lat_proc = 2.0 * (rows.equipment_s[rb] + d["equip_s"]) + run.processing_s[flow_k]
-    lat_queue = d["access_queue_s"] + wait[site_of] + 2.0 * d["link_queue_s"]
+    lat_prop = 2.0 * rows.one_way_s[rb] + d["net_prop_rt_s"]
+    lat_proc = 2.0 * rows.equipment_s[rb] + d["net_equip_rt_s"] + run.processing_s[flow_k]
+    lat_queue = d["access_queue_s"] + wait[site_of] + d["net_queue_rt_s"]
     lat_tx = d["access_tx_s"]
     total = np.where(served, lat_prop + lat_tx + lat_queue + lat_proc, np.inf)
 
@@ -467,7 +796,7 @@ def measure_stage(run: RunSetup, s: Step) -> None:
     ran_w = _ran_power_w(sc, twin.ran.sites * ran_on, np.minimum(ran_load, 1.0), tl.step_s)
     gw_up = state.nodes.up[twin.idx_gateway] if twin.idx_gateway.size else np.zeros(0, bool)
     ntn_w = float(np.sum(gw_up)) * sc.ntn.gateway_power_w
-    requests = flow_rps * tl.step_s
+    requests = carried_rps * tl.step_s
     compute_kwh_site = np.bincount(
         site_of[served],
         weights=(requests * run.energy_wh[flow_k])[served]
@@ -500,6 +829,7 @@ def measure_stage(run: RunSetup, s: Step) -> None:
             "population_share": row_w,
             "service": run.service_names[flow_k],
             kc.DEMAND_RPS.name: flow_rps,
+            "carried_share": d["carried_share"],
             "access": rows.labels[rb],
             "site": np.where(served, run.site_names[site_of], ""),
             "latency_propagation_ms": np.where(served, lat_prop * 1e3, np.nan),
@@ -529,6 +859,9 @@ def measure_stage(run: RunSetup, s: Step) -> None:
         )
     s.link_loads = _link_loads(run, s)
     cap = np.asarray(links.capacity_bps, dtype=np.float64)
+    traffic = s.traffic
+    offered_bps = float(pc.sum(traffic["offered_bps"]).as_py()) if traffic is not None else 0.0
+    carried_bps = float(pc.sum(traffic["carried_bps"]).as_py()) if traffic is not None else 0.0
     s.record = StepRecord(
         step=s.step,
         time_s=s.time_s,
@@ -543,6 +876,9 @@ def measure_stage(run: RunSetup, s: Step) -> None:
         nodes_down=int(np.count_nonzero(~state.nodes.up)),
         max_link_utilisation=_max_utilisation(link_bps, cap),
         n_nodes=state.n_nodes,
+        traffic_offered_bps=offered_bps,
+        traffic_carried_bps=carried_bps,
+        routing_gap=float(d["routing_gap"]),
     )
 
 
@@ -557,26 +893,29 @@ def _max_utilisation(load_bps: FloatArray, capacity_bps: FloatArray) -> float:
 
 
 def _link_loads(run: RunSetup, s: Step) -> pa.Table:
-    """The step's ``link_loads`` rows: every static link (satellite feeders are per step)."""
+    """The step's ``link_loads`` rows: every link of the step's state (static links first,
+    then the step's satellite feeders), its load per direction and the busier direction's
+    utilisation and M/M/1 sojourn time."""
     network = _network(s)
-    twin = run.twin
-    n = len(twin.static.links)
     links = network.links
-    names = network.nodes.name
+    n = len(links)
+    names = np.asarray(network.nodes.name)
     d = s.data
     return pa.table(
         {
             "step": np.full(n, s.step, dtype=np.int32),
             "time_s": np.full(n, s.time_s),
             "link": np.arange(n, dtype=np.int32),
-            "src": np.asarray(names)[np.asarray(links.src)[:n]],
-            "dst": np.asarray(names)[np.asarray(links.dst)[:n]],
-            "domain": np.asarray(links.domain)[:n],
-            "resource": run.link_resource,
-            "capacity_bps": np.asarray(links.capacity_bps, dtype=np.float64)[:n],
-            "load_bps": d["link_bps"][:n],
-            "utilisation": d["link_util"][:n],
-            "queue_delay_s": d["link_queue_delay_s"][:n],
+            "src": names[np.asarray(links.src)],
+            "dst": names[np.asarray(links.dst)],
+            "domain": np.asarray(links.domain),
+            "resource": _link_resource(run, network),
+            "capacity_bps": np.asarray(links.capacity_bps, dtype=np.float64),
+            "load_bps": d["link_bps"],
+            "load_forward_bps": d["link_fwd_bps"],
+            "load_reverse_bps": d["link_rev_bps"],
+            "utilisation": d["link_util"],
+            "queue_delay_s": d["link_queue_delay_s"],
         },
         schema=LINK_LOADS_SCHEMA,
     )

@@ -111,6 +111,9 @@ class Twin:
         pref = np.asarray(dp.prefecture, dtype=np.int64)
         popu = np.asarray(dp.population, dtype=np.float64)
         pref_pop = np.bincount(pref, weights=popu, minlength=48)
+        # Everyone of Japan's demand points, before the area filter: national traffic is spread
+        # per person over this population (tsunagu.sim.background).
+        self.national_population = float(popu.sum())
         share = popu / pref_pop[pref]
         area = share * np.array([areas.get(int(p), 0.0) for p in pref])
         self.demand = DemandLayer(
