@@ -92,7 +92,7 @@ def resolve_destinations(twin: Twin, section: TrafficSection) -> Destinations:
         else:
             hit = backbone[(place == key) | np.char.startswith(place, key + " ")]
             if hit.size == 0:
-                cities = sorted({p.split(" ")[0] for p in place})
+                cities = sorted({n.split(":", 1)[-1].split(" ")[0] for n in names[backbone]})
                 raise ScenarioError(
                     f"traffic.destinations: {dest!r} is no backbone city, compute site or "
                     f"'{DATA_CENTRES}'; backbone cities: {', '.join(cities)}"

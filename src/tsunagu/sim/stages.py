@@ -401,7 +401,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
     pair_hops = res.demand_path_mean(np.ones(arcs.src.size))
     binding_name = np.where(
         res.demand_binding_arc >= 0,
-        arcs.name[np.maximum(res.demand_binding_arc, 0)],
+        np.char.add("capacity: ", arcs.name[np.maximum(res.demand_binding_arc, 0)]),
         res.demand_binding_kind,
     )
 
@@ -431,15 +431,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
             np.where(
                 ~placed,
                 np.where(np.isfinite(flow_lat).any(axis=1), "capacity: gpu", "no path"),
-                np.where(
-                    carried < 1.0,
-                    np.where(
-                        np.char.startswith(net_binding.astype(str), NO_PATH_KIND),
-                        NO_PATH_KIND,
-                        "capacity: " + net_binding,
-                    ),
-                    "",
-                ),
+                np.where(carried < 1.0, net_binding, ""),
             ),
         ),
     )
