@@ -71,6 +71,7 @@ TABLES = (
     "ntn_tracks",
     "link_loads",
     "traffic",
+    "latency",
 )
 
 RUN_ID_KEY = b"tsunagu.run_id"

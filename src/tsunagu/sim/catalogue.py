@@ -124,6 +124,70 @@ LATENCY_P99_MS = _kpi(
     "{:.1f}",
     "cli compare",
 )
+# Latency as distributions (tsunagu.sim.latency, latency.parquet): served requests only, each
+# request's round trip drawn from its queueing and last-mile distributions.
+LATENCY_DIST_P50_MS = _kpi(
+    "latency_dist_p50_ms",
+    "ms",
+    "latency p50, distribution (served)",
+    "quantile",
+    "Median round trip of the served requests from their queueing and last-mile distributions.",
+    "{:.1f}",
+    "cli compare",
+)
+LATENCY_DIST_P95_MS = _kpi(
+    "latency_dist_p95_ms",
+    "ms",
+    "latency p95, distribution (served)",
+    "quantile",
+    "95th percentile of the served requests' round trip, queueing and last mile drawn.",
+    "{:.1f}",
+    "cli compare sweep",
+)
+LATENCY_DIST_P99_MS = _kpi(
+    "latency_dist_p99_ms",
+    "ms",
+    "latency p99, distribution (served)",
+    "quantile",
+    "99th percentile of the served requests' round trip, queueing and last mile drawn.",
+    "{:.1f}",
+    "cli compare",
+)
+LATENCY_DIST_MEAN_MS = _kpi(
+    "latency_dist_mean_ms",
+    "ms",
+    "latency mean, with last mile (served)",
+    "mean",
+    "Mean round trip of the served requests with the last-mile budget (closed form).",
+    "{:.1f}",
+)
+LATENCY_NETWORK_P95_MS = _kpi(
+    "latency_network_p95_ms",
+    "ms",
+    "network latency p95 (served)",
+    "quantile",
+    "95th percentile of the network part (all but AI processing and GPU queueing).",
+    "{:.1f}",
+    "cli",
+)
+LATENCY_NETWORK_MEAN_MS = _kpi(
+    "latency_network_mean_ms",
+    "ms",
+    "network latency mean (served)",
+    "mean",
+    "Mean network part: propagation, transmission, equipment, last mile, access and link queues.",
+    "{:.1f}",
+    "cli",
+)
+LATENCY_PROCESSING_MEAN_MS = _kpi(
+    "latency_processing_mean_ms",
+    "ms",
+    "AI processing latency mean (served)",
+    "mean",
+    "Mean AI part: the service's processing time plus the M/M/c GPU queueing.",
+    "{:.1f}",
+    "cli",
+)
 SLA_SHARE = _kpi(
     "sla_share",
     "%",

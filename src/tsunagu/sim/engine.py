@@ -11,7 +11,9 @@ Each step runs the chain of named stages of :mod:`tsunagu.sim.stages`::
     route    the policy places each admitted AI flow; all traffic (AI, national fixed and
              mobile) routed to a congestion-aware equilibrium and allocated within the links'
              capacities (tsunagu.net.flow): carried, blocked, binding link, M/M/1 queueing
-    measure  latency split, compute queueing, energy and carbon; flows, link_loads, record
+    measure  latency split, compute queueing, energy and carbon; flows, link_loads, record;
+             the served flows as latency distributions (tsunagu.sim.latency), streamed into
+             per-(service, region) histograms after each step (latency.parquet)
 
 Any stage can be replaced by name or callable (``run_twin(twin, stages={...})``).
 
@@ -43,6 +45,7 @@ from tsunagu.ntn.constellations import Shell
 from tsunagu.ntn.routing import walker_rtt_series
 from tsunagu.orchestrate.policy import get_policy
 from tsunagu.sim import catalogue as kc
+from tsunagu.sim import latency
 from tsunagu.sim.access import build_access_layers
 from tsunagu.sim.events import EventSchedule
 from tsunagu.sim.kpis import (
@@ -54,6 +57,7 @@ from tsunagu.sim.kpis import (
     finite_or_none,
     summarise,
 )
+from tsunagu.sim.latency import LatencyAccumulator
 from tsunagu.sim.stages import (
     LINK_LOADS_SCHEMA,
     TRAFFIC_SCHEMA,
@@ -101,6 +105,7 @@ def run_twin(
     load_tables: list[pa.Table] = []
     traffic_tables: list[pa.Table] = []
     records: list[StepRecord] = []
+    lat_acc = LatencyAccumulator(run.service_names, twin.demand.region, times.size)
     wall0 = time.perf_counter()
     for i, t in enumerate(times):
         step = Step(i, float(t), float((tl.start_hour_local + t / 3600.0) % 24.0))
@@ -109,6 +114,9 @@ def run_twin(
         if step.flows is None or step.record is None:
             raise ScenarioError("the measure stage must fill the step's flows and record")
         flows_tables.append(step.flows)
+        step_latency = step.data.get(latency.STEP_KEY)
+        if step_latency is not None:
+            lat_acc.add(step_latency, np.random.default_rng([events.seed, latency.RNG_STREAM, i]))
         records.append(step.record)
         if step.satellites is not None:
             sat_tables.append(step.satellites)
@@ -141,6 +149,9 @@ def run_twin(
     kpis = dict(result.summary["kpis"])
     kpis.update(twin.dci.kpis())
     kpis.update(rtt_kpis)
+    latency_table = lat_acc.table()
+    dist = LatencyAccumulator.kpis(latency_table)
+    kpis.update(dist["overall"])
     kpis.update(
         {
             kc.FRONTHAUL_SITE_GBPS.name: fh.site_bps / 1e9,
@@ -152,6 +163,11 @@ def run_twin(
     )
     summary = dict(result.summary)
     summary["kpis"] = finite_or_none(kpis)
+    for block in ("per_service", "per_region"):
+        summary[block] = {
+            name: {**stats, **finite_or_none(dist[block].get(name, {}))}
+            for name, stats in summary[block].items()
+        }
     link_loads = pa.concat_tables(load_tables) if load_tables else LINK_LOADS_SCHEMA.empty_table()
     traffic = pa.concat_tables(traffic_tables) if traffic_tables else TRAFFIC_SCHEMA.empty_table()
     return dataclasses.replace(
@@ -162,6 +178,7 @@ def run_twin(
         ntn_tracks=tracks,
         link_loads=link_loads,
         traffic=traffic,
+        latency=latency_table,
     )
 
 

@@ -151,6 +151,8 @@ class RunResult:
     ntn_tracks: pa.Table = field(default_factory=lambda: NTN_TRACKS_SCHEMA.empty_table())
     # Per step and link: capacity, load, utilisation and queueing (tsunagu.sim.stages).
     link_loads: pa.Table = field(default_factory=lambda: _empty_link_loads())
+    # Per (service, region): round-trip quantiles from the distributions (tsunagu.sim.latency).
+    latency: pa.Table = field(default_factory=lambda: _empty_latency())
     # Per step and demand class: offered, carried and blocked b/s, the binding resource.
     traffic: pa.Table = field(default_factory=lambda: _empty_traffic())
 
@@ -165,6 +167,12 @@ def _empty_link_loads() -> pa.Table:
     from tsunagu.sim.stages import LINK_LOADS_SCHEMA
 
     return LINK_LOADS_SCHEMA.empty_table()
+
+
+def _empty_latency() -> pa.Table:
+    from tsunagu.sim.latency import LATENCY_SCHEMA
+
+    return LATENCY_SCHEMA.empty_table()
 
 
 def restoration(

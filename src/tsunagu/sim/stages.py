@@ -49,6 +49,7 @@ from tsunagu.ran.domain import ps_transfer_time_s
 from tsunagu.ran.energy import fleet_energy_by_state_j
 from tsunagu.scenario.schema import Scenario
 from tsunagu.sim import catalogue as kc
+from tsunagu.sim import latency
 from tsunagu.sim.access import AccessContext, AccessLayer, AccessRows, LeoLayer, cascade
 from tsunagu.sim.background import CLASS_NAMES, Background
 from tsunagu.sim.demand import offered_rps, profile_weight
@@ -763,6 +764,25 @@ def measure_stage(run: RunSetup, s: Step) -> None:
     lat_queue = d["access_queue_s"] + wait[site_of] + d["net_queue_rt_s"]
     lat_tx = d["access_tx_s"]
     total = np.where(served, lat_prop + lat_tx + lat_queue + lat_proc, np.inf)
+    # The served flows as distributions (queueing models, last mile) for latency.parquet.
+    d[latency.STEP_KEY] = latency.flow_latency(
+        served=served,
+        point=flow_p,
+        service=flow_k,
+        access=rows.labels[rb],
+        requests=flow_rps * tl.step_s,
+        propagation_s=lat_prop,
+        transmission_s=lat_tx,
+        equipment_s=lat_proc - run.processing_s[flow_k],
+        access_equipment_s=2.0 * rows.equipment_s[rb],
+        processing_s=run.processing_s[flow_k],
+        access_queue_s=d["access_queue_s"],
+        link_queue_s=2.0 * d["link_queue_s"],
+        site=site_of,
+        site_rps=site_rps,
+        site_service_s=mean_service,
+        site_servers=twin.site_gpus,
+    )
 
     # ---- energy and carbon ------------------------------------------------------------------
     h = tl.step_s / 3600.0
