@@ -29,7 +29,9 @@ def test_run_writes_latency_distributions(tmp_path: Path) -> None:
     served = np.asarray(flows["site"]) != ""
     svc = np.asarray(flows["service"])
     reg = np.asarray(flows["region"])
-    requests = np.asarray(flows[kc.DEMAND_RPS.name]) * summary["step_s"]
+    # The requests the network carries there and back.
+    carried = np.asarray(flows["carried_share"], dtype=float)
+    requests = np.asarray(flows[kc.DEMAND_RPS.name]) * carried * summary["step_s"]
     prop = np.asarray(flows["latency_propagation_ms"], dtype=float)
 
     pair = (lat["service"] != ALL) & (lat["region"] != ALL)

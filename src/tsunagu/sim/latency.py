@@ -22,13 +22,14 @@ A served flow's round trip is ``T = F + M + Q_access + Q_links + W_gpu`` with
   :func:`tsunagu.ran.domain.ps_transfer_time_s`), kept at its mean: the sojourn time of a job
   of given size in M/G/1-PS has no closed-form distribution in general, so its spread is left
   out (it is below a millisecond on every access of the shipped scenarios);
-* ``Q_links`` the links' M/M/1 packet queueing there and back (``W = (L/C) ρ/(1 − ρ)`` per
-  link, summed over the path by the engine), drawn as an exponential with that mean: the
-  M/M/1 sojourn form. One link's waiting time has ``P(W > t) = ρ·exp(−(μ − λ)t)``; the
-  exponential of the same mean matches it as ρ → 1 (where queueing matters) and understates
-  its far tail at moderate load (at ρ = 0.5 the p99 of one link's wait is 3.9 packet times,
-  the exponential gives 2.3) — microseconds on 10–100 Gb/s links. The per-link form needs the
-  path's per-link utilisations, which the measure stage does not keep;
+* ``Q_links`` the links' M/M/1 queueing there and back: the engine's arcs each have the M/M/1
+  sojourn time ``S/(C − x)`` (packets of ``PACKET_BITS``, :mod:`tsunagu.net.flow`), whose
+  distribution is exponential; the path's sum (the carried-weighted mean over its paths, both
+  directions) is drawn as one exponential of that mean. A sum of independent exponentials
+  (hypoexponential) is less variable than one exponential of the same mean: the draw
+  overstates the upper tail of the link part (for two equal arcs, p99 4.6 m against 3.3 m
+  for a sum of mean m) and slightly understates its median (0.69 m against 0.84 m). The
+  per-arc form needs each path's arcs, which the route stage does not keep;
 * ``W_gpu`` the compute site's M/M/c waiting time (FCFS, ``c`` GPUs, the site's arrival rate
   and mean GPU-seconds per request): an atom at 0 of mass ``1 − C`` and, with probability
   the Erlang C ``C``, an exponential of rate ``cμ − λ`` ([1]_ §3.6; mean ``C/(cμ − λ)``, the
@@ -217,11 +218,12 @@ def flow_latency(
     """The served flows' latency distributions from the measure stage's per-flow means.
 
     Per flow (F,): ``served``, ``point``, ``service``, ``access`` (the access layer's name),
-    ``requests`` in the step, round-trip ``propagation_s``, ``transmission_s``,
-    ``equipment_s`` (all network equipment, the access equipment included),
+    ``requests`` in the step (those the network carries there and back), round-trip
+    ``propagation_s``, ``transmission_s``, ``equipment_s`` (all network equipment, the access
+    equipment included),
     ``access_equipment_s`` (the access's share of it), the service's ``processing_s``, the
-    mean ``access_queue_s`` (M/G/1-PS) and ``link_queue_s`` (M/M/1, there and back) and the
-    compute ``site``. Per compute site (S,): arrival rate ``site_rps``, mean GPU-seconds per
+    mean ``access_queue_s`` (M/G/1-PS) and ``link_queue_s`` (M/M/1 sojourns, there and back),
+    the compute ``site``. Per compute site (S,): arrival rate ``site_rps``, mean GPU-seconds per
     request ``site_service_s`` and GPUs ``site_servers`` (the M/M/c queue).
     """
     ok = np.asarray(served, dtype=bool)
