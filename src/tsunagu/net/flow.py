@@ -472,18 +472,27 @@ def wardrop_msa(
 
 
 def _row_argmin(matrix: sp.csr_matrix, values: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Per row of a 0/1 CSR matrix: the column with the smallest ``values`` (-1 if empty)."""
+    """Per row of a 0/1 CSR matrix: the column with the smallest ``values`` (-1 if empty).
+
+    Ties go to the lowest column id. ``O(nnz)``: one ``minimum.reduceat`` for the least value
+    of each row, one for the first (lowest-column) entry that attains it.
+    """
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
     n_rows = matrix.shape[0]
-    counts = np.diff(matrix.indptr)
-    row = np.repeat(np.arange(n_rows), counts)
-    v = values[matrix.indices]
-    order = np.lexsort((matrix.indices, v, row))  # ties: the lowest arc id
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = row[order][1:] != row[order][:-1]
     arg = np.full(n_rows, -1, dtype=np.int64)
     best = np.full(n_rows, np.inf)
-    arg[row[order][first]] = matrix.indices[order][first]
-    best[row[order][first]] = v[order][first]
+    counts = np.diff(matrix.indptr)
+    rows = np.flatnonzero(counts > 0)
+    if rows.size == 0:
+        return arg, best
+    v = values[matrix.indices]
+    starts = matrix.indptr[rows]
+    best[rows] = np.minimum.reduceat(v, starts)
+    # NaN never equals itself: a row of NaN values keeps its first entry.
+    hit = (v == best[np.repeat(np.arange(n_rows), counts)]) | np.isnan(v)
+    first = np.minimum.reduceat(np.where(hit, np.arange(v.size), v.size), starts)
+    arg[rows] = matrix.indices[np.minimum(first, v.size - 1)]
     return arg, best
 
 
@@ -493,6 +502,7 @@ def allocate_paths(
     capacity_bps: npt.ArrayLike,
     *,
     max_iterations: int = 200,
+    tolerance: float = _ALLOCATION_TOL,
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Carried rate of each path under the arcs' capacities (reduced-load thinning).
 
@@ -505,6 +515,8 @@ def allocate_paths(
         > 0 on every arc a path uses; ``inf`` for no limit.
     max_iterations : int
         Cap on the fixed-point iterations (the final scaling makes the result feasible anyway).
+    tolerance : float
+        Stop when no pass fraction moves by more than this between two iterations.
 
     Returns
     -------
@@ -541,7 +553,7 @@ def allocate_paths(
         log_new = 0.5 * log_a + 0.5 * np.log(a_new)
         moved = float(np.max(np.abs(np.exp(log_new) - np.exp(log_a)), initial=0.0))
         log_a = log_new
-        if moved < _ALLOCATION_TOL:
+        if moved < tolerance:
             break
     a = np.exp(log_a)
     carried = o * np.exp(incidence @ log_a)
@@ -660,6 +672,7 @@ def route_and_allocate(
     max_iterations: int = 60,
     relative_gap: float = 1e-4,
     allocation_iterations: int = 200,
+    allocation_tolerance: float = _ALLOCATION_TOL,
 ) -> FlowResult:
     """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
 
@@ -682,8 +695,8 @@ def route_and_allocate(
         Of the M/M/1 cost, :func:`mm1_sojourn_time_s`.
     max_iterations, relative_gap
         Of the routing, :func:`wardrop_msa`.
-    allocation_iterations : int
-        Of the allocation, :func:`allocate_paths`.
+    allocation_iterations, allocation_tolerance
+        Of the allocation, :func:`allocate_paths` (``max_iterations``, ``tolerance``).
 
     Returns
     -------
@@ -728,7 +741,11 @@ def route_and_allocate(
     )
     path_offered = d[eq.path_demand] * eq.path_share
     path_carried, pass_fraction, path_binding = allocate_paths(
-        eq.incidence, path_offered, cap, max_iterations=allocation_iterations
+        eq.incidence,
+        path_offered,
+        cap,
+        max_iterations=allocation_iterations,
+        tolerance=allocation_tolerance,
     )
     transposed = eq.incidence.T.tocsr()
     load = np.asarray(transposed @ path_carried, dtype=np.float64)

@@ -75,6 +75,11 @@ BoolArray = npt.NDArray[np.bool_]
 #: the mean, so the queueing delay is not understated).
 PACKET_BITS = 1500.0 * 8.0
 
+#: Pass fractions of the step's allocation are iterated until none moves by more than this:
+#: a part per million of a link's traffic, far below what the demand data resolve (the
+#: allocation's final scaling keeps every link within capacity whatever the residual).
+ALLOCATION_TOLERANCE = 1e-6
+
 #: Columns of ``link_loads.parquet``: every link's capacity, load and queueing per step.
 LINK_LOADS_SCHEMA = pa.schema(
     [
@@ -388,10 +393,11 @@ def route_stage(run: RunSetup, s: Step) -> None:
         pair_key // n_nodes,
         pair_key % n_nodes,
         pair_bps,
-        arc_kind=arcs.name,
+        arc_kind=arcs.resource,
         mean_packet_bits=PACKET_BITS,
         max_iterations=sc.capacity.routing_iterations,
         relative_gap=sc.capacity.routing_relative_gap,
+        allocation_tolerance=ALLOCATION_TOLERANCE,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
@@ -400,11 +406,12 @@ def route_stage(run: RunSetup, s: Step) -> None:
     pair_equip = res.demand_path_mean(arcs.latency_s - arcs.propagation_s)
     pair_queue = res.demand_path_mean(np.where(res.arc_load_bps > 0, res.arc_queue_delay_s, 0.0))
     pair_hops = res.demand_path_mean(np.ones(arcs.src.size))
-    binding_name = np.where(
-        res.demand_binding_arc >= 0,
-        np.char.add("capacity: ", arcs.name[np.maximum(res.demand_binding_arc, 0)]),
-        res.demand_binding_kind,
-    )
+    binding_name = np.asarray(res.demand_binding_kind, dtype=object)
+    bound = res.demand_binding_arc >= 0
+    if bound.any():
+        arc_ids, arc_of = np.unique(res.demand_binding_arc[bound], return_inverse=True)
+        binding_name[bound] = ("capacity: " + arcs.names(arc_ids).astype(object))[arc_of]
+    binding_name = np.asarray(binding_name.astype(str))
 
     # ---- back to the AI flows: both directions must pass ---------------------------------
     n_f = flow_rps.size
@@ -569,7 +576,24 @@ class _Arcs:
     propagation_s: FloatArray
     link: IntArray
     forward: BoolArray
-    name: npt.NDArray[np.str_]
+    resource: npt.NDArray[np.str_]
+    node_name: npt.NDArray[np.str_]
+
+    def names(self, arcs: IntArray) -> npt.NDArray[np.str_]:
+        """``resource src→dst`` of the given arcs (only the few that bind are named)."""
+        a = np.asarray(arcs, dtype=np.int64)
+        return np.asarray(
+            [
+                f"{r} {u}→{v}"
+                for r, u, v in zip(
+                    self.resource[a],
+                    self.node_name[self.src[a]],
+                    self.node_name[self.dst[a]],
+                    strict=True,
+                )
+            ],
+            dtype=str,
+        )
 
 
 def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
@@ -583,8 +607,6 @@ def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
     dst = np.asarray(links.dst)[use]
     names = np.asarray(state.nodes.name, dtype=str)
     resource = _link_resource(run, state)[use]
-    fwd = np.char.add(np.char.add(np.char.add(resource, " "), names[src]), "→")
-    rev = np.char.add(np.char.add(np.char.add(resource, " "), names[dst]), "→")
     return _Arcs(
         src=np.concatenate([src, dst]),
         dst=np.concatenate([dst, src]),
@@ -593,7 +615,8 @@ def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
         propagation_s=np.tile(np.asarray(links.propagation_s, dtype=np.float64)[use], 2),
         link=np.tile(use, 2),
         forward=np.concatenate([np.ones(use.size, bool), np.zeros(use.size, bool)]),
-        name=np.concatenate([np.char.add(fwd, names[dst]), np.char.add(rev, names[src])]),
+        resource=np.tile(resource, 2),
+        node_name=names,
     )
 
 
