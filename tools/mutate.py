@@ -5,6 +5,7 @@ Usage::
     python tools/mutate.py                    # every module in MODULES
     python tools/mutate.py ran.pathloss ntn.isl --max-children 2
     python tools/mutate.py ntn.isl --retest   # after new tests: rerun the last survivors
+    python tools/mutate.py ntn.isl --retest --skip-equivalent   # ... except declared ones
 
 For each module a work directory ``runs/mutate/<module>/`` receives a copy of ``src/``,
 ``tests/`` and ``pyproject.toml`` whose ``[tool.mutmut]`` table is the repository's shared one
@@ -146,17 +147,22 @@ def run_module(
     *,
     report_only: bool = False,
     retest: bool = False,
+    skip_equivalent: bool = False,
 ) -> dict[str, Any]:
     """Run mutmut on one module in its own work directory; return the counts and survivors.
 
     mutmut keeps a verdict once reached; ``retest`` names the last run's survivors so that
-    they are run again against the current tests.
+    they are run again against the current tests; ``skip_equivalent`` leaves out the
+    survivors declared equivalent (their verdict stays "survived", counted as equivalent).
     """
     tests = MODULES[module]
     missing = [t for t in tests if not (ROOT / t.split("::")[0]).exists()]
     tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
     wd = WORK / module
     names = _survivor_keys(module, wd) if retest else []
+    if skip_equivalent:
+        declared = _equivalents().get(module, {})
+        names = [k for k in names if k.rsplit(".", 1)[-1] not in declared]
     if report_only or (retest and not names):
         rc = 0
     else:
@@ -305,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--retest", action="store_true", help="rerun only the last run's surviving mutants"
     )
+    ap.add_argument(
+        "--skip-equivalent",
+        action="store_true",
+        help="with --retest: leave out the survivors declared in tools/mutants_equivalent.toml",
+    )
     args = ap.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -312,7 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     for m in args.modules or list(MODULES):
         res = run_module(
-            m, args.max_children, args.timeout_s, report_only=args.report_only, retest=args.retest
+            m,
+            args.max_children,
+            args.timeout_s,
+            report_only=args.report_only,
+            retest=args.retest,
+            skip_equivalent=args.skip_equivalent,
         )
         sys.stdout.write(f"{m}: {res.get('counts', res.get('error'))}\n")
         sys.stdout.flush()
