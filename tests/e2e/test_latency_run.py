@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tsunagu.cli import app
+from tsunagu.report.fig_latency import LATENCY_CHART_ID, LATENCY_TABLE_ID, latency_figure
 from tsunagu.sim import catalogue as kc
 from tsunagu.sim.latency import ALL, LATENCY_SCHEMA
 
@@ -63,3 +64,14 @@ def test_run_writes_latency_distributions(tmp_path: Path) -> None:
     for name in set(svc):
         row = np.flatnonzero((lat["service"] == name) & (lat["region"] == ALL))[0]
         assert summary["per_service"][name][kc.LATENCY_DIST_P95_MS.name] == lat["p95_ms"][row]
+
+    # The report shows the table and the chart from the same file.
+    page = (out / "report.html").read_text()
+    assert f'id="{LATENCY_TABLE_ID}"' in page
+    assert f'id="{LATENCY_CHART_ID}"' in page
+    assert page.count("<tr><td>", page.index(f'id="{LATENCY_TABLE_ID}"')) >= table.num_rows
+    fig = latency_figure({k: np.asarray(v) for k, v in lat.items()})
+    p99 = next(t for t in fig.data if t.name == "round trip p99")
+    per_service = (lat["region"] == ALL) & (lat["service"] != ALL)
+    assert list(p99.x) == list(lat["service"][per_service])
+    np.testing.assert_array_equal(p99.y, lat["p99_ms"][per_service])

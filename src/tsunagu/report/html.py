@@ -117,9 +117,14 @@ def render_report(run_dir: Path) -> str:
     run = read_run(Path(run_dir))
     figures = figures_from_data(run)
     from tsunagu.report.fig_emulate import emulation_section
+    from tsunagu.report.fig_latency import latency_section
     from tsunagu.report.fig_load import load_section
 
-    extra = load_section(Path(run_dir)) + emulation_section(Path(run_dir))
+    extra = (
+        latency_section(Path(run_dir))
+        + load_section(Path(run_dir))
+        + emulation_section(Path(run_dir))
+    )
     return _page(run, figures, extra=extra)
 
 
