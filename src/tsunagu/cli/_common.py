@@ -19,8 +19,10 @@ import datetime as _dt
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, NoReturn
@@ -121,6 +123,14 @@ def _pydantic_message(exc: Any) -> str:
     )
 
 
+def _ignore_further_interrupts() -> None:
+    """After Ctrl-C has been handled, the clean-up is done and the process only exits: a
+    second Ctrl-C would land in the interpreter's shutdown (joining a pool's threads) and print
+    a traceback there, so it is ignored from now on."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def handle_exception(exc: BaseException) -> NoReturn:
     """Turn ``exc`` into the exit status and the one line of the error contract."""
     from pydantic import ValidationError
@@ -131,6 +141,7 @@ def handle_exception(exc: BaseException) -> NoReturn:
         _print_error(_pydantic_message(exc))
         raise typer.Exit(code=EXIT_BAD_INPUT)
     if isinstance(exc, KeyboardInterrupt):
+        _ignore_further_interrupts()
         err.print("interrupted; nothing was left half-written", soft_wrap=True)
         raise typer.Exit(code=EXIT_INTERRUPTED)
     log = _write_crash_log(exc)

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,18 +304,53 @@ def run_sweep(
         return SweepResult(_table(rows), "local", 1, time.perf_counter() - t0)
     pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_init)
     try:
-        futs: list[Future[dict[str, Any]]] = [pool.submit(run_case, c) for c in cases]
+        with _sigint_held():  # the workers are forked here (see _sigint_held)
+            futs: list[Future[dict[str, Any]]] = [pool.submit(run_case, c) for c in cases]
         for f in as_completed(futs):
             rows.append(f.result())
             done += 1
             tick()
+        pool.shutdown(wait=True)
     except BaseException:
         # Ctrl-C, a failed case or the caller's error: stop every worker now, not after the
-        # queued cases ran.
-        _kill_workers(pool)
+        # queued cases ran. A second Ctrl-C meanwhile does not cut the clean-up short.
+        with _sigint_held(redeliver=False):
+            _kill_workers(pool)
         raise
-    pool.shutdown(wait=True)
     return SweepResult(_table(rows), "local", n_workers, time.perf_counter() - t0)
+
+
+@contextlib.contextmanager
+def _sigint_held(redeliver: bool = True) -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the block, then deliver it once (if ``redeliver``).
+
+    Pool workers are forked inside the block. A SIGINT that lands while ``fork`` runs is
+    handled inside the interpreter's at-fork hooks, which swallow exceptions ("Exception ignored
+    in ..."): without this, the parent carried on as if Ctrl-C had not been pressed (the sweep
+    ran to the end, exit 0) and a worker interrupted before its initializer ignores SIGINT died
+    with a traceback. So SIGINT is blocked in this thread, which the workers inherit
+    (:func:`_worker_init` ignores it, then unblocks it), and, in the main thread, the Python
+    handler only records the signal; the previous handler gets it after the block.
+    """
+    import signal
+    import threading
+
+    caught: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if main:
+        signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    masks = hasattr(signal, "pthread_sigmask")  # POSIX; elsewhere the handler alone
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masks else set()
+    try:
+        yield
+    finally:
+        if masks:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a pending SIGINT is caught now
+        if main:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if caught and redeliver:
+        signal.raise_signal(signal.SIGINT)  # KeyboardInterrupt under Python's own handler
 
 
 _PR_SET_PDEATHSIG = 1
@@ -332,6 +367,10 @@ def _worker_init() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent forked this worker with SIGINT blocked (_sigint_held); a Ctrl-C pending since
+    # is discarded now that it is ignored.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     parent_pid = os.getppid()  # the sweep (fork) or the fork server, which dies with it
     armed = False
     try:
@@ -358,6 +397,7 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     # The executor has no public way to stop running work; its worker processes are kept in
     # the private ``_processes`` mapping (CPython 3.8+), read defensively.
     procs = dict(getattr(pool, "_processes", None) or {})
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs.values():
         with contextlib.suppress(Exception):
@@ -365,3 +405,10 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     for proc in procs.values():
         with contextlib.suppress(Exception):
             proc.join(timeout=5)
+    # Let the pool's manager thread finish tearing itself down (it closes its wake-up pipe once
+    # it has seen the workers die). At interpreter exit, CPython 3.11's concurrent.futures
+    # wakes every manager thread without the pool's lock; a pipe closed at that same moment
+    # ended in a "Bad file descriptor" traceback from threading._shutdown after Ctrl-C.
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(timeout=10)
