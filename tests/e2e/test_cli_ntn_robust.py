@@ -52,6 +52,58 @@ def test_omm_epoch_9999_is_refused(tmp_path: Path) -> None:
     assert "1957-01-01" in out
 
 
+_HUGE = int("9" * 400)  # beyond the float range: float() of it raised OverflowError
+
+
+def _one_error_line(out: str) -> str:
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out
+    assert lines[0].startswith("error:"), out
+    assert "Traceback" not in out
+    assert "OverflowError" not in out
+    return lines[0]
+
+
+@pytest.mark.parametrize("key", ["NORAD_CAT_ID", "MEAN_MOTION", "BSTAR", "MEAN_MOTION_DDOT"])
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_omm_integers_beyond_the_float_range_are_one_clean_line(
+    tmp_path: Path, key: str, fmt: str, sign: int
+) -> None:
+    record = {**OMM, "EPOCH": "2024-01-01T00:00:00", key: sign * _HUGE}
+    p = tmp_path / f"omm.{fmt}"
+    if fmt == "json":
+        p.write_text(json.dumps([record]))
+    else:
+        p.write_text(",".join(record) + "\n" + ",".join(str(v) for v in record.values()) + "\n")
+    code, out = _rtt("--constellation", str(p), "--from", "Tokyo", "--to", "Naha")
+    assert code == 2, out
+    line = _one_error_line(out)
+    assert f"omm.{fmt}" in line
+    assert f"field {key}" in line
+    assert len(line) < 200  # the 400 digits are cut short, not pasted into the message
+
+
+def test_omm_json_number_beyond_pythons_digit_limit_is_one_clean_line(tmp_path: Path) -> None:
+    p = tmp_path / "omm.json"
+    p.write_text(json.dumps([{**OMM, "EPOCH": "2024-01-01T00:00:00"}]).replace("15.0", "9" * 5000))
+    code, out = _rtt("--constellation", str(p), "--from", "Tokyo", "--to", "Naha")
+    assert code == 2, out
+    assert "more than 4,300 digits" in _one_error_line(out)
+
+
+def test_omm_xml_is_refused_with_the_formats_that_are_read(tmp_path: Path) -> None:
+    p = tmp_path / "omm.xml"
+    p.write_text(
+        '<?xml version="1.0"?>\n<ndm><omm><body><segment><data><meanElements>'
+        f"<MEAN_MOTION>{_HUGE}</MEAN_MOTION><NORAD_CAT_ID>{_HUGE}</NORAD_CAT_ID>"
+        "</meanElements></data></segment></body></omm></ndm>\n"
+    )
+    code, out = _rtt("--constellation", str(p), "--from", "Tokyo", "--to", "Naha")
+    assert code == 2, out
+    assert "FORMAT=json" in _one_error_line(out)
+
+
 @pytest.mark.parametrize("where", ["--to", "--from"])
 def test_empty_place_is_refused(where: str) -> None:
     args = {"--from": "Tokyo", "--to": "Naha"}

@@ -34,7 +34,9 @@ json_scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(10**12), max_value=10**12),
-    st.integers(min_value=10**300, max_value=10**320),
+    # Integers beyond the float range (about 1.8e308), either sign: float() of them overflows.
+    st.integers(min_value=10**300, max_value=10**400),
+    st.integers(min_value=-(10**400), max_value=-(10**300)),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([0, -1, 0.0, 1e9, 1e-30, "", "x", "km", "m", "Edfa", "Fiber", "Roadm"]),
     st.text(max_size=12),
@@ -166,10 +168,8 @@ def test_mutated_tle_parses_or_says_why(
     count("tle/3le")
 
 
-# Integers beyond float range (10**300 and up) are left out of the OMM values until the OMM
-# reader converts them cleanly: today they raise OverflowError inside tsunagu.ntn.tle.
 omm_values = st.recursive(
-    json_scalars.filter(lambda v: not (isinstance(v, int) and abs(v) > 1e300)),
+    json_scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
     ),
@@ -199,6 +199,29 @@ def test_mutated_omm_parses_or_says_why(
         clean(lambda: tle.parse_omm_csv(text, "fuzz.csv"))
     else:
         text = json.dumps([record])
+        clean(lambda: tle.parse_omm_json(text, "fuzz.json"))
+    count("omm json/csv")
+
+
+@given(
+    key=st.sampled_from(list(OMM)),
+    digits=st.integers(1, 6000),
+    sign=st.sampled_from(["", "-"]),
+    as_csv=st.booleans(),
+)
+@fuzz_settings(50)
+def test_omm_numbers_of_any_length_parse_or_say_why(
+    key: str, digits: int, sign: str, as_csv: bool, count: Callable[[str], None]
+) -> None:
+    # Written as text: json.dumps cannot write an integer beyond Python's 4,300-digit limit,
+    # which a file can still hold.
+    number = sign + "9" * digits
+    if as_csv:
+        record = {k: number if k == key else v for k, v in OMM.items()}
+        text = ",".join(record) + "\n" + ",".join(str(v) for v in record.values()) + "\n"
+        clean(lambda: tle.parse_omm_csv(text, "fuzz.csv"))
+    else:
+        text = json.dumps([{**OMM, key: "@"}]).replace('"@"', number)
         clean(lambda: tle.parse_omm_json(text, "fuzz.json"))
     count("omm json/csv")
 

@@ -425,6 +425,12 @@ _OMM_RANGES: Final[dict[str, tuple[float, float, bool]]] = {
 }
 
 
+def _shown(value: Any) -> str:
+    """``repr(value)`` for an error message, cut short (a 400-digit number stays one line)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:24]}…({len(text)} characters)"
+
+
 def _omm_epoch(where: str, value: Any) -> datetime:
     text = str(value).strip().rstrip("Z")
     for fmt in ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S"):
@@ -433,7 +439,8 @@ def _omm_epoch(where: str, value: Any) -> datetime:
         except ValueError:
             continue
     raise DataError(
-        f"{where}: field EPOCH = {value!r} is not an ISO date-time like 2024-01-31T12:00:00.000."
+        f"{where}: field EPOCH = {_shown(value)} is not an ISO date-time like "
+        "2024-01-31T12:00:00.000."
     )
 
 
@@ -447,11 +454,13 @@ def _omm_record(where: str, rec: Mapping[str, Any]) -> tuple[str, int, Satrec]:
         raw = 0.0 if raw is None or str(raw).strip() == "" else raw
         try:
             v = float(raw)
+        except OverflowError:  # a JSON integer beyond the float range (about 1.8e308)
+            v = math.inf
         except (TypeError, ValueError):
-            raise DataError(f"{where}: field {key} = {raw!r} is not a number.") from None
+            raise DataError(f"{where}: field {key} = {_shown(raw)} is not a number.") from None
         if not math.isfinite(v) or not (lo <= v < hi if open_hi else lo <= v <= hi):
             raise DataError(
-                f"{where}: field {key} = {raw!r} is out of range; expected {lo:g} to {hi:g}."
+                f"{where}: field {key} = {_shown(raw)} is out of range; expected {lo:g} to {hi:g}."
             )
         vals[key] = v
     if vals["MEAN_MOTION"] <= 0.0:
@@ -460,15 +469,15 @@ def _omm_record(where: str, rec: Mapping[str, Any]) -> tuple[str, int, Satrec]:
         satnum = int(str(rec["NORAD_CAT_ID"]).strip())
     except ValueError:
         raise DataError(
-            f"{where}: field NORAD_CAT_ID = {rec['NORAD_CAT_ID']!r} is not an integer."
+            f"{where}: field NORAD_CAT_ID = {_shown(rec['NORAD_CAT_ID'])} is not an integer."
         ) from None
     if not 0 <= satnum <= 339_999:
-        raise DataError(f"{where}: field NORAD_CAT_ID = {satnum} is outside 0..339999.")
+        raise DataError(f"{where}: field NORAD_CAT_ID = {_shown(satnum)} is outside 0..339999.")
     epoch = _omm_epoch(where, rec["EPOCH"])
     if not EPOCH_MIN_UTC <= epoch < EPOCH_MAX_UTC:
         raise DataError(
-            f"{where}: field EPOCH = {rec['EPOCH']!r} lies outside 1957-01-01 .. 2056-12-31, the "
-            "span of element sets SGP4 is fitted for; correct the year."
+            f"{where}: field EPOCH = {_shown(rec['EPOCH'])} lies outside 1957-01-01 .. "
+            "2056-12-31, the span of element sets SGP4 is fitted for; correct the year."
         )
     origin = datetime(1949, 12, 31, tzinfo=UTC)
     epoch_days = (epoch - origin).total_seconds() / 86_400.0
@@ -504,10 +513,10 @@ def _plane_slot(where: str, rec: Mapping[str, Any]) -> tuple[int, int] | None:
             value = int(str(rec[key]).strip())
         except ValueError:
             raise DataError(
-                f"{where}: field {key} = {rec[key]!r} is not an integer >= 0."
+                f"{where}: field {key} = {_shown(rec[key])} is not an integer >= 0."
             ) from None
         if value < 0:
-            raise DataError(f"{where}: field {key} = {value} must be >= 0.")
+            raise DataError(f"{where}: field {key} = {_shown(value)} must be >= 0.")
         out.append(value)
     return out[0], out[1]
 
@@ -575,6 +584,16 @@ def parse_omm_json(text: str, source: str = "<omm.json>") -> ElementSet:
             items.append((f"{source}, line {lineno(pos)} (record 1)", obj))
     except json.JSONDecodeError as exc:
         raise DataError(f"{source}, line {exc.lineno}: invalid JSON ({exc.msg}).") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise DataError(
+            f"{source}, line {lineno(pos)} (record {len(items) + 1}): a number has more than "
+            "4,300 digits, which no orbital element has; correct the value."
+        ) from None
+    except RecursionError:
+        raise DataError(
+            f"{source}, line {lineno(pos)} (record {len(items) + 1}): nested too deeply to be "
+            "OMM JSON (a list of flat objects)."
+        ) from None
     for where, obj in items:
         if not isinstance(obj, dict):
             raise DataError(
@@ -613,7 +632,7 @@ def parse_omm_csv(text: str, source: str = "<omm.csv>") -> ElementSet:
 
 
 def read_elements(path: str | Path) -> ElementSet:
-    """Read a TLE/3LE file, or OMM as JSON (``.json``) or CSV (``.csv``).
+    """Read a TLE/3LE file, or OMM as JSON (``.json``) or CSV (``.csv``); OMM XML is refused.
 
     Raises
     ------
@@ -632,6 +651,11 @@ def read_elements(path: str | Path) -> ElementSet:
             "OMM text."
         ) from None
     suffix = p.suffix.lower()
+    if suffix == ".xml" or text.lstrip().startswith("<"):
+        raise DataError(
+            f"element file {str(p)!r} is XML; OMM is read as JSON or CSV: download the same "
+            "elements with FORMAT=json or FORMAT=csv (CelesTrak gp.php), or as TLE."
+        )
     if suffix == ".json":
         return parse_omm_json(text, p.name)
     if suffix == ".csv":
