@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,16 +121,53 @@ def test_out_is_checked_before_the_run(tmp_path: Path, kind: str) -> None:
     elif kind == "devnull":
         out = Path(os.devnull)
     else:
-        if os.geteuid() == 0:
-            pytest.skip("root writes into read-only directories")
         ro = tmp_path / "ro"
         ro.mkdir()
         ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
         out = ro / "run"
-    text = _bad_input(["run", str(MINIMAL), "--out", str(out), "--no-report"], "--out", "Fix")
+    args = ["run", str(MINIMAL), "--out", str(out), "--no-report"]
+    if kind == "readonly" and os.geteuid() == 0:
+        text = _bad_input_as_root_that_obeys_modes(args)
+        assert "permission denied" in text
+    else:
+        text = _bad_input(args, "--out", "Fix")
     # Refused before the simulation: no progress, no results written anywhere.
     assert "steps" not in text
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    if kind == "readonly":
+        assert list((tmp_path / "ro").iterdir()) == []
+
+
+# Root writes into a read-only (mode 0500) directory through the CAP_DAC_OVERRIDE capability.
+# Without it in its capability bounding set, root obeys the mode bits after exec like any user,
+# so the CLI meets a directory it really cannot write: it runs in such a process.
+_WITHOUT_DAC_OVERRIDE = """
+import ctypes, os, sys
+PR_CAPBSET_DROP, CAP_DAC_OVERRIDE = 24, 1
+if ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0:
+    sys.exit(f"test setup: cannot drop CAP_DAC_OVERRIDE: {os.strerror(ctypes.get_errno())}")
+cli = "from tsunagu.cli import app; app()"
+os.execv(sys.executable, [sys.executable, "-c", cli, *sys.argv[1:]])
+"""
+
+
+def _bad_input_as_root_that_obeys_modes(args: list[str]) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_DAC_OVERRIDE, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    text = proc.stdout + proc.stderr
+    assert "test setup" not in text, text
+    assert proc.returncode == 2, text
+    assert "Traceback" not in text, text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert lines[0].startswith("error:"), text
+    assert "--out" in lines[0], text
+    assert "Fix" in lines[0], text
+    return text
 
 
 def test_out_refuses_a_directory_of_other_files(tmp_path: Path) -> None:
