@@ -39,8 +39,8 @@ The network part is ``T − processing − W_gpu``; the processing part is the s
 processing time plus ``W_gpu``.
 
 Numerics. The mixture has no closed-form quantile, so it is sampled: every step, each (service,
-region) group draws ``n`` requests (flows chosen with probability proportional to their
-requests, then each component drawn independently) from a seeded :class:`numpy.random.Generator`
+region) group draws ``n`` requests (how many from each flow multinomial with probabilities
+proportional to its requests, then each component drawn independently) from a seeded :class:`numpy.random.Generator`
 and adds them, weighted ``requests_in_group / n``, to a histogram of ``HIST_BINS`` geometric bins
 of relative width ``HIST_REL_WIDTH`` from ``HIST_MIN_S`` to ``HIST_MAX_S`` (memory: groups × bins,
 whatever the number of flows and steps). Quantiles are read from the histogram's cumulative
@@ -423,30 +423,28 @@ class LatencyAccumulator:
         self._means[:, 0] += np.bincount(grp, weights=w, minlength=g_n)
         for j, key in enumerate(("total", "network", "processing", "lastmile", "queueing")):
             self._means[:, j + 1] += np.bincount(grp, weights=w * m[key], minlength=g_n)
-        # Draw n requests per group: flows with probability ∝ requests (inverse CDF).
+        # Draw n requests per group: how many from each flow, multinomial with probabilities
+        # ∝ its requests (one vectorised call over the groups, rows padded with zeros).
         order = np.argsort(grp, kind="stable")
         grp_s, w_s = grp[order], w[order]
-        cw = np.cumsum(w_s)
-        present = np.unique(grp_s)
-        first = np.searchsorted(grp_s, present, side="left")
-        last = np.searchsorted(grp_s, present, side="right") - 1
-        lo = np.where(first > 0, cw[np.maximum(first - 1, 0)], 0.0)
+        present, first, inv, n_in = np.unique(
+            grp_s, return_index=True, return_inverse=True, return_counts=True
+        )
         w_g = np.zeros(g_n)
-        w_g[present] = cw[last] - lo
+        w_g[present] = np.bincount(inv, weights=w_s, minlength=present.size)
+        rank = np.arange(grp_s.size) - first[inv]
+        prob = np.zeros((present.size, int(n_in.max())))
+        prob[inv, rank] = w_s / w_g[present][inv]
+        prob /= prob.sum(axis=1, keepdims=True)
         n = self.n_per_step
-        pick = np.repeat(np.arange(present.size), n)
-        g_of = present[pick]
-        u = lo[pick] + rng.random(pick.size) * w_g[g_of]
-        pos = np.clip(np.searchsorted(cw, u, side="right"), first[pick], last[pick])
-        total, network = draw_latency_s(fl, order[pos], rng)
+        counts = rng.multinomial(n, prob)[inv, rank]
+        chosen = np.repeat(order, counts)
+        g_of = np.repeat(grp_s, counts)
+        total, network = draw_latency_s(fl, chosen, rng)
         sw = w_g[g_of] / n
         nb = HIST_BINS + 2
-        self._hist += np.bincount(g_of * nb + _bin(total), weights=sw, minlength=g_n * nb).reshape(
-            g_n, nb
-        )
-        self._hist_net += np.bincount(
-            g_of * nb + _bin(network), weights=sw, minlength=g_n * nb
-        ).reshape(g_n, nb)
+        np.add.at(self._hist.reshape(-1), g_of * nb + _bin(total), sw)
+        np.add.at(self._hist_net.reshape(-1), g_of * nb + _bin(network), sw)
         self._sum_w2 += np.bincount(g_of, weights=sw * sw, minlength=g_n)
         self._samples += np.bincount(g_of, minlength=g_n)
 
