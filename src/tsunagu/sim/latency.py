@@ -41,8 +41,8 @@ processing time plus ``W_gpu``.
 Numerics. The mixture has no closed-form quantile, so it is sampled: every step, each (service,
 region) group draws ``n`` requests (how many from each flow multinomial with probabilities
 proportional to its requests, then each component drawn independently) from a seeded
-:class:`numpy.random.Generator` and adds them, weighted ``requests_in_group / n``, to a histogram of ``HIST_BINS`` geometric bins
-of relative width ``HIST_REL_WIDTH`` from ``HIST_MIN_S`` to ``HIST_MAX_S`` (memory: groups × bins,
+:class:`numpy.random.Generator` and adds them, weighted ``requests_in_group / n``, to a
+histogram of ``HIST_BINS`` geometric bins of relative width ``HIST_REL_WIDTH`` from ``HIST_MIN_S`` to ``HIST_MAX_S`` (memory: groups × bins,
 whatever the number of flows and steps). Quantiles are read from the histogram's cumulative
 weight, interpolated geometrically inside a bin (binning error ≤ 0.1 % of the value). The
 sampling error is stated per row: with Kish's effective sample size ``n_eff = (Σw)²/Σw²`` of the
