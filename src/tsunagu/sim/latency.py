@@ -38,18 +38,18 @@ A served flow's round trip is ``T = F + M + Q_access + Q_links + W_gpu`` with
 The network part is ``T − processing − W_gpu``; the processing part is the service's
 processing time plus ``W_gpu``.
 
-Numerics. The mixture has no closed-form quantile, so it is sampled: every step, each (service,
-region) group draws ``n`` requests (how many from each flow multinomial with probabilities
-proportional to its requests, then each component drawn independently) from a seeded
-:class:`numpy.random.Generator` and adds them, weighted ``requests_in_group / n``, to a
-histogram of ``HIST_BINS`` geometric bins of relative width ``HIST_REL_WIDTH`` from ``HIST_MIN_S`` to ``HIST_MAX_S`` (memory: groups × bins,
-whatever the number of flows and steps). Quantiles are read from the histogram's cumulative
-weight, interpolated geometrically inside a bin (binning error ≤ 0.1 % of the value). The
-sampling error is stated per row: with Kish's effective sample size ``n_eff = (Σw)²/Σw²`` of the
-weighted samples, Hoeffding's inequality gives that the reported p-quantile lies between the
-true quantiles at levels ``p − ε`` and ``p + ε`` with probability ≥ 99 %, for
-``ε = sqrt(ln(2/0.01) / (2 n_eff))`` (column ``cdf_error``). Means are exact (closed forms,
-not samples).
+Numerics. The mixture has no closed-form quantile, so it is sampled: every step, each
+(service, region) group draws ``n`` requests (how many from each flow multinomial with
+probabilities proportional to its requests, then each component drawn independently) from a
+seeded :class:`numpy.random.Generator` and adds them, weighted ``requests_in_group / n``, to
+a histogram of ``HIST_BINS`` geometric bins of relative width ``HIST_REL_WIDTH`` from
+``HIST_MIN_S`` to ``HIST_MAX_S`` (memory: groups × bins, whatever the number of flows and
+steps). Quantiles are read from the histogram's cumulative weight, interpolated geometrically
+inside a bin (binning error ≤ 0.1 % of the value). The sampling error is stated per row: with
+Kish's effective sample size ``n_eff = (Σw)²/Σw²`` of the weighted samples, Hoeffding's
+inequality gives that the reported p-quantile lies between the true quantiles at levels
+``p − ε`` and ``p + ε`` with probability ≥ 99 %, for ``ε = sqrt(ln(2/0.01) / (2 n_eff))``
+(column ``cdf_error``). Means are exact (closed forms, not samples).
 
 .. [1] L. Kleinrock, *Queueing Systems, Volume 1: Theory*, Wiley, 1975.
 """
