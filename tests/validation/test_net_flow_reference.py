@@ -69,18 +69,20 @@ def test_classic_pigou_puts_everything_on_the_variable_link() -> None:
     (4000.0, [4000.0, 0.0, 0.0, 4000.0, 4000.0]),        # textbook: all on s-A-B-t, cost 80
     (10000.0, [5000.0, 5000.0, 5000.0, 5000.0, 0.0]),    # zigzag unused (it would cost 100)
 ])  # fmt: skip
-def test_braess_equilibrium(demand: float, expected: list[float]) -> None:
+@pytest.mark.parametrize("rule", ["msa", "line-search"])
+def test_braess_equilibrium(demand: float, expected: list[float], rule: str) -> None:
     def cost(x: FloatArray) -> FloatArray:
         return np.array([x[0] / 100.0, 45.0, 45.0, x[3] / 100.0, 0.0])
 
     eq = wardrop_msa(4, [0, 1, 0, 2, 1], [1, 3, 2, 3, 2], [0], [3], [demand], cost,
-                     max_iterations=400, relative_gap=1e-9)  # fmt: skip
+                     max_iterations=400, relative_gap=1e-9, step_rule=rule)  # fmt: skip
     tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
     tol = _gap_tolerance(eq.relative_gap, tstt, curvature=1.0 / 100.0)
     np.testing.assert_allclose(eq.arc_load_bps, expected, atol=max(tol, 1e-6))
 
 
-def test_two_parallel_mm1_links_split_to_equal_delay() -> None:
+@pytest.mark.parametrize("rule", ["msa", "line-search"])
+def test_two_parallel_mm1_links_split_to_equal_delay(rule: str) -> None:
     # tau1 + S/(C1 - x1) = tau2 + S/(C2 - x2), x1 + x2 = D. With the spare capacities
     # u = C1 - x1 and v = C2 - x2 = k - u (k = C1 + C2 - D) this is a quadratic in u.
     s_bits, c1, c2, tau1, tau2, demand = 1.0, 10.0, 6.0, 0.05, 0.2, 9.0
@@ -92,13 +94,32 @@ def test_two_parallel_mm1_links_split_to_equal_delay() -> None:
     x1 = c1 - u
     cost = mm1_link_cost([c1, c2], [tau1, tau2], mean_packet_bits=s_bits)
     eq = wardrop_msa(2, [0, 0], [1, 1], [0], [1], [demand], cost, max_iterations=400,
-                     relative_gap=1e-9)  # fmt: skip
+                     relative_gap=1e-9, step_rule=rule)  # fmt: skip
     tstt = float(eq.arc_load_bps @ cost(eq.arc_load_bps))
     curvature = s_bits / c1**2 + s_bits / c2**2  # B''(x1) = t1'(x1) + t2'(D - x1) >= this
     tol = _gap_tolerance(eq.relative_gap, tstt, curvature)
     assert 0.0 < x1 < demand
     assert eq.arc_load_bps[0] == pytest.approx(x1, abs=tol)
     assert tol < 0.05 * demand, f"MSA did not converge (gap {eq.relative_gap:.2e})"
+
+
+def test_overload_penalty_moves_traffic_to_the_longer_path_before_blocking() -> None:
+    """Two parallel paths, 4 b/s on the short one (1 ms), 100 b/s on the long one (11 ms),
+    10 b/s offered. On delay alone (tiny packets: no queueing to speak of) everything takes the
+    short path and 6 b/s are blocked. With an overload price P the equilibrium has
+    ``τ1 + P (x1 − C1)/C1 = τ2``: the short path overloaded by ``(τ2 − τ1) C1 / P`` only, which
+    is all the allocation blocks (closed form, M/M/1 terms negligible at S = 1e-6 bit)."""
+    args = (2, [0, 0], [1, 1], [4.0, 100.0], [1e-3, 11e-3], [0], [1], [10.0])
+    blind = route_and_allocate(*args, mean_packet_bits=1e-6, step_rule="line-search")
+    assert blind.demand_blocked_bps[0] == pytest.approx(6.0, abs=1e-6)
+    penalty = 1.0
+    priced = route_and_allocate(
+        *args, mean_packet_bits=1e-6, overload_penalty_s=penalty, step_rule="line-search",
+        max_iterations=200, relative_gap=1e-12,
+    )  # fmt: skip
+    expected = (11e-3 - 1e-3) * 4.0 / penalty  # 0.04 b/s over the short path's capacity
+    assert priced.demand_blocked_bps[0] == pytest.approx(expected, rel=0.05)
+    assert priced.arc_load_bps[1] == pytest.approx(6.0 - expected, rel=1e-3)
 
 
 def test_blocked_equals_offered_minus_min_cut_on_three_nodes() -> None:

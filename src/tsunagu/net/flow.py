@@ -172,15 +172,32 @@ def mm1_link_cost(
     propagation_delay_s: npt.ArrayLike,
     mean_packet_bits: float = DEFAULT_MEAN_PACKET_BITS,
     utilisation_cap: float = DEFAULT_UTILISATION_CAP,
+    overload_penalty_s: float = 0.0,
 ) -> CostFunction:
-    """The arc cost ``t(x) = τ + T(x)`` (s) of :func:`mm1_sojourn_time_s` as a function of load."""
+    """The arc cost ``t(x) = τ + T(x) + P · max(x − C, 0) / C`` (s) as a function of load.
+
+    ``T`` is :func:`mm1_sojourn_time_s`. ``P`` (``overload_penalty_s``, default 0) prices the
+    load above capacity, which the allocation will block: on fast links the M/M/1 delay stays
+    far below the differences between path latencies up to capacity (12,000 bits on a 25.6 Tb/s
+    link wait 47 ns at 99 %), so without it the routing would not move traffic off a full link;
+    with ``P`` larger than any path's latency, traffic takes any other path that has room
+    before it overloads one. Convex and increasing, so the equilibrium stays unique in the loads.
+    """
+    if not overload_penalty_s >= 0.0 or not np.isfinite(overload_penalty_s):
+        raise DataError(
+            f"overload_penalty_s must be a finite number >= 0 (got {overload_penalty_s})"
+        )
     cap = np.asarray(capacity_bps, dtype=np.float64)
     tau = np.broadcast_to(np.asarray(propagation_delay_s, dtype=np.float64), cap.shape)
+    finite = np.isfinite(cap) & (cap > 0.0)
+    safe = np.where(finite, cap, 1.0)
 
     def cost(load_bps: FloatArray) -> FloatArray:
-        return np.asarray(
-            tau + mm1_sojourn_time_s(load_bps, cap, mean_packet_bits, utilisation_cap)
-        )
+        t = tau + mm1_sojourn_time_s(load_bps, cap, mean_packet_bits, utilisation_cap)
+        if overload_penalty_s > 0.0:
+            over = np.where(finite, np.maximum(load_bps - cap, 0.0) / safe, 0.0)
+            t = t + overload_penalty_s * over
+        return np.asarray(t)
 
     return cost
 
@@ -236,8 +253,12 @@ def _aon(
     cost: FloatArray,
     demand_src: IntArray,
     demand_dst: IntArray,
+    reverse: BoolArray | None = None,
 ) -> tuple[FloatArray, IntArray, IntArray]:
     """All-or-nothing shortest paths of every demand under arc costs ``cost``.
+
+    ``reverse`` (from :func:`_reverse_side`, computed once per demand set) says which demands
+    are routed from their destination.
 
     Returns the least path cost per demand (``inf`` when unreachable) and the path as
     ``(demand index, arc id)`` pairs, one per hop, in no particular order.
@@ -245,7 +266,8 @@ def _aon(
     # One entry per (u, v): the cheapest usable parallel arc (ties: lowest arc id); zero costs
     # stay explicit entries (csgraph treats those as edges) and nothing is summed.
     usable = g.usable & np.isfinite(cost)
-    reverse = _reverse_side(demand_src, demand_dst)
+    if reverse is None:
+        reverse = _reverse_side(demand_src, demand_dst)
     kappa = np.full(demand_src.size, np.inf)
     pairs: list[IntArray] = []
     hops: list[IntArray] = []
@@ -335,6 +357,7 @@ def wardrop_msa(
     usable: npt.ArrayLike | None = None,
     max_iterations: int = 60,
     relative_gap: float = 1e-4,
+    step_rule: str = "msa",
 ) -> Equilibrium:
     """Route demands to a Wardrop (user) equilibrium by the method of successive averages.
 
@@ -354,6 +377,12 @@ def wardrop_msa(
         Cap on AON steps (>= 1).
     relative_gap : float
         Stop when the relative gap is at most this.
+    step_rule : ``"msa"`` or ``"line-search"``
+        The step towards each AON solution: ``1/(k+1)`` (MSA), or the step that minimises the
+        Beckmann objective along it (Frank–Wolfe; L. J. LeBlanc, E. K. Morlok and W. P.
+        Pierskalla, Transp. Res. 9, 1975), found by bisection on its directional derivative
+        ``Σ (y − x) t(x + λ (y − x))``. The line search converges in far fewer steps where
+        costs are steep (a capacity penalty), where MSA's fixed steps oscillate.
 
     Returns
     -------
@@ -383,6 +412,8 @@ def wardrop_msa(
     if d_src.shape != d_dst.shape:
         raise DataError("demand_src and demand_dst must have the same length (one per demand)")
     d = _float_column(offered_bps, "offered_bps", d_src.size, allow_inf=False)
+    if step_rule not in ("msa", "line-search"):
+        raise DataError(f"step_rule must be 'msa' or 'line-search' (got {step_rule!r})")
     g = _Graph(n_nodes, src, dst, use)
 
     load = np.zeros(n_arcs)
@@ -390,18 +421,18 @@ def wardrop_msa(
     path_demand_parts: list[IntArray] = []
     inc_rows: list[IntArray] = []
     inc_cols: list[IntArray] = []
-    count_parts: list[FloatArray] = []  # per iteration: AON hits of every known path
     n_paths = 0
     key_index = np.zeros(0, dtype=np.int64)  # path index of each entry of ``known``
     gap = 0.0
     kappa = np.full(d_src.size, np.inf)
     iterations = 0
-    hits_total = np.zeros(0)
+    weights = np.zeros(0)  # share of its demand on each known path
+    reverse = _reverse_side(d_src, d_dst)
     for k in range(max_iterations):
         t = cost(load)
-        kappa, f_hop, a_hop = _aon(g, t, d_src, d_dst)
+        kappa, f_hop, a_hop = _aon(g, t, d_src, d_dst, reverse)
         routed = np.isfinite(kappa)
-        y = np.bincount(a_hop, weights=d[f_hop], minlength=n_arcs)
+        y = np.asarray(np.bincount(a_hop, weights=d[f_hop], minlength=n_arcs), dtype=np.float64)
         if k > 0:
             tstt = float(load @ np.where(load > 0.0, t, 0.0))
             sptt = float(d[routed] @ kappa[routed])
@@ -433,25 +464,22 @@ def wardrop_msa(
             o = np.argsort(merged, kind="stable")
             known, key_index = merged[o], merged_idx[o]
         hit = key_index[np.searchsorted(known, keys)]
-        hits = np.zeros(n_paths)
-        hits[hit] = 1.0
-        count_parts.append(hits)
-        load = load + (y - load) / (k + 1)
+        step = 1.0 / (k + 1) if (step_rule == "msa" or k == 0) else _line_step(cost, load, y)
+        weights = np.concatenate([weights * (1.0 - step), np.zeros(n_paths - weights.size)])
+        np.add.at(weights, hit, step)
+        load = load + step * (y - load)
     else:
         t = cost(load)
-        kappa, _, _ = _aon(g, t, d_src, d_dst)
+        kappa, _, _ = _aon(g, t, d_src, d_dst, reverse)
         routed = np.isfinite(kappa)
         tstt = float(load @ np.where(load > 0.0, t, 0.0))
         sptt = float(d[routed] @ kappa[routed])
         gap = (tstt - sptt) / tstt if tstt > 0.0 else 0.0
 
-    hits_total = np.zeros(n_paths)
-    for c in count_parts:  # one entry per AON step (K ≤ max_iterations), not per path
-        hits_total[: c.size] += c
     path_demand = (
         np.concatenate(path_demand_parts) if path_demand_parts else np.zeros(0, dtype=np.int64)
     )
-    share = hits_total / max(iterations, 1)
+    share = np.concatenate([weights, np.zeros(n_paths - weights.size)])
     rows = np.concatenate(inc_rows) if inc_rows else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(inc_cols) if inc_cols else np.zeros(0, dtype=np.int64)
     incidence = sp.csr_matrix(
@@ -466,6 +494,31 @@ def wardrop_msa(
         relative_gap=float(max(gap, 0.0)),
         iterations=iterations,
     )
+
+
+def _line_step(cost: CostFunction, x: FloatArray, y: FloatArray, bisections: int = 40) -> float:
+    """The step ``λ`` in [0, 1] minimising the Beckmann objective along ``x → y``: the root of
+    its derivative ``Σ (y − x) t(x + λ (y − x))``, increasing in ``λ`` for increasing costs."""
+    d = y - x
+    use = d != 0.0
+    if not use.any():
+        return 0.0
+    d = d[use]
+
+    def slope(lam: float) -> float:
+        t = cost(x + lam * (y - x))[use]
+        return float(np.sum(d * np.where(np.isfinite(t), t, 0.0)))
+
+    if slope(1.0) <= 0.0:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(bisections):
+        mid = 0.5 * (lo + hi)
+        if slope(mid) > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 # --------------------------------------------------------------------------- allocation
@@ -673,6 +726,8 @@ def route_and_allocate(
     relative_gap: float = 1e-4,
     allocation_iterations: int = 200,
     allocation_tolerance: float = _ALLOCATION_TOL,
+    overload_penalty_s: float = 0.0,
+    step_rule: str = "msa",
 ) -> FlowResult:
     """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
 
@@ -691,9 +746,9 @@ def route_and_allocate(
     arc_kind : array_like of str (A,), optional
         What each arc is (``"fibre"``, ``"ip_port"``, ``"beam"``, ...), used to name the
         binding resource; default ``"link"``.
-    mean_packet_bits, utilisation_cap
-        Of the M/M/1 cost, :func:`mm1_sojourn_time_s`.
-    max_iterations, relative_gap
+    mean_packet_bits, utilisation_cap, overload_penalty_s
+        Of the routing cost, :func:`mm1_link_cost` (the reported delays are M/M/1 alone).
+    max_iterations, relative_gap, step_rule
         Of the routing, :func:`wardrop_msa`.
     allocation_iterations, allocation_tolerance
         Of the allocation, :func:`allocate_paths` (``max_iterations``, ``tolerance``).
@@ -726,7 +781,7 @@ def route_and_allocate(
         if arc_kind is None
         else np.broadcast_to(np.asarray(arc_kind, dtype=np.str_), (n_arcs,))
     )
-    cost = mm1_link_cost(cap, tau, mean_packet_bits, utilisation_cap)
+    cost = mm1_link_cost(cap, tau, mean_packet_bits, utilisation_cap, overload_penalty_s)
     eq = wardrop_msa(
         n_nodes,
         src,
@@ -738,6 +793,7 @@ def route_and_allocate(
         usable=cap > 0.0,
         max_iterations=max_iterations,
         relative_gap=relative_gap,
+        step_rule=step_rule,
     )
     path_offered = d[eq.path_demand] * eq.path_share
     path_carried, pass_fraction, path_binding = allocate_paths(

@@ -379,7 +379,8 @@ def route_stage(run: RunSetup, s: Step) -> None:
 
     # ---- every demand of the step, by (source node, destination node) -------------------
     demands = _step_demands(run, s, placed, site_of)
-    n_nodes = state.n_nodes
+    # Satellites carry no transit (see _arcs): the routing graph is the ground network.
+    n_nodes = twin.static.n_nodes
     key = demands.src * n_nodes + demands.dst
     pair_key, pair_of = np.unique(key, return_inverse=True)
     pair_bps = np.bincount(pair_of, weights=demands.bps, minlength=pair_key.size)
@@ -398,6 +399,8 @@ def route_stage(run: RunSetup, s: Step) -> None:
         max_iterations=sc.capacity.routing_iterations,
         relative_gap=sc.capacity.routing_relative_gap,
         allocation_tolerance=ALLOCATION_TOLERANCE,
+        overload_penalty_s=sc.capacity.routing_overload_penalty_s,
+        step_rule="line-search",
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
