@@ -153,13 +153,25 @@ def required_gsnr_db(bits_per_symbol: int, ber_threshold: float) -> float:
         raise DataError(f"bits_per_symbol must be an integer 1..12, got {bits_per_symbol!r}")
     if not 0.0 < ber_threshold < 0.5:
         raise DataError(f"ber_threshold must lie in (0, 0.5), got {ber_threshold}")
-    root = optimize.brentq(
-        lambda snr_db: _qam_ber(10.0 ** (snr_db / 10.0), bits_per_symbol) - ber_threshold,
-        -20.0,
-        60.0,
-        xtol=1e-9,
-    )
-    return float(root)
+
+    def excess(snr_db: float) -> float:
+        return _qam_ber(10.0 ** (snr_db / 10.0), bits_per_symbol) - ber_threshold
+
+    lo_db, hi_db = -20.0, 60.0
+    if excess(lo_db) < 0.0:
+        # The BER at -20 dB SNR is already below the threshold (and the nearest-neighbour
+        # approximation of dense QAM never exceeds (2/b)(1 - 1/sqrt(M))): no SNR in range.
+        raise DataError(
+            f"ber_threshold {ber_threshold:g} is above the BER of {bits_per_symbol}-bit QAM at "
+            f"{lo_db:g} dB SNR ({excess(lo_db) + ber_threshold:.3g}); pass a pre-FEC threshold "
+            "such as 3.8e-3"
+        )
+    if excess(hi_db) > 0.0:
+        raise DataError(
+            f"ber_threshold {ber_threshold:g} is below the BER of {bits_per_symbol}-bit QAM at "
+            f"{hi_db:g} dB SNR ({excess(hi_db) + ber_threshold:.3g}); no transceiver reaches it"
+        )
+    return float(optimize.brentq(excess, lo_db, hi_db, xtol=1e-9))
 
 
 def qam_formats_for_ber(
