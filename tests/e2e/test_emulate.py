@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -33,7 +34,7 @@ from tsunagu.emulate import (
     netem_available,
     schedule_from_run,
 )
-from tsunagu.emulate.netns import list_owned
+from tsunagu.emulate.netns import exited, list_owned
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None,
@@ -176,24 +177,62 @@ def test_two_segment_path_follows_a_step_change_of_delay(step_run: Path) -> None
     assert all(q["lost"] == 0 for q in result.meta["relay"])
 
 
+# An emulation held open with a user command running in its destination namespace.
 _HOLD = """
-import sys, time
+import subprocess, sys, time
 from tsunagu.emulate import Emulation, schedule_from_run
 s = schedule_from_run(sys.argv[1], sys.argv[2]).window(0.0, 60.0)
 with Emulation(s) as emu:
-    print(emu.tag, flush=True)
-    time.sleep(60)
+    inside = emu.popen("dst", ["sleep", "600"], stdin=subprocess.DEVNULL)
+    print(emu.tag, inside.pid, flush=True)
+    time.sleep(600)
 """
+#: Generous bound on any start or stop the test waits for (each takes about a second idle; a
+#: loaded 2-core machine stretches that several times): the waits end on the event, not on it.
+LIMIT_S = 120.0
+#: Ctrl-C at a terminal reaches a command whose SIGINT has its default action. A test runner
+#: started in the background of a non-interactive shell has SIGINT ignored, and its children
+#: inherit that (Python then installs no handler), so the command gets its default explicitly.
+_CLI = (
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from tsunagu.cli import app; app()"
+)
 
 
 def _owned_by(pid: int) -> list[str]:
     return [n for n in list_owned() if n.startswith(f"tsg-{pid}-")]
 
 
-def _wait_for_chain(pid: int, timeout_s: float = 30.0) -> None:
-    """Until the emulation of process ``pid`` has its chain built (the last route is set)."""
+def _line(p: subprocess.Popen[str], timeout_s: float = LIMIT_S) -> str:
+    """The next line ``p`` prints, waiting at most ``timeout_s``."""
+    assert p.stdout is not None
+    ready, _, _ = select.select([p.stdout], [], [], timeout_s)
+    assert ready, f"process {p.pid} printed nothing in {timeout_s} s"
+    return p.stdout.readline()
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+def _wait_for_chain(p: subprocess.Popen[str], timeout_s: float = LIMIT_S) -> None:
+    """Until the emulation of process ``p`` has its chain built (the last route is set)."""
+    pid = p.pid
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        assert p.poll() is None, f"process {pid} ended before its chain was built"
         names = _owned_by(pid)
         if len(names) == 3:
             routes = subprocess.run(
@@ -218,40 +257,48 @@ def test_signals_remove_everything_and_a_crash_is_cleaned_by_the_next_start(
     # Ctrl-C reaches the command itself: it reports the clean-up and exits 130.
     argv = ["emulate", str(step_run), "--flow", flow, "--duration", "60", "--no-write"]
     cli = subprocess.Popen(
-        [sys.executable, "-c", "from tsunagu.cli import app; app()", *argv],
+        [sys.executable, "-c", _CLI, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    for p in hold.values():
-        assert p.stdout is not None
-        assert p.stdout.readline().strip().startswith(f"tsg-{p.pid}-")
+    inside = {}
+    for sig, p in hold.items():
+        tag, pid = _line(p).split()
+        assert tag.startswith(f"tsg-{p.pid}-")
         assert _owned_by(p.pid)
-    _wait_for_chain(cli.pid)
+        inside[sig] = int(pid)
+    _wait_for_chain(cli)
     with crash_window():
+        started = _descendants(cli.pid)  # the relay at least, maybe probes
+        assert started
         cli.send_signal(signal.SIGINT)
         for sig, p in hold.items():
             p.send_signal(sig)
-        out, _ = cli.communicate(timeout=20)
+        out, _ = cli.communicate(timeout=LIMIT_S)
         assert cli.returncode == 130, out
         assert "namespaces and processes were removed" in out
         assert "Traceback" not in out
         assert not _owned_by(cli.pid)
+        assert all(exited(pid) for pid in started)
         term, killed = hold[signal.SIGTERM], hold[signal.SIGKILL]
-        term.wait(timeout=20)
+        term.wait(timeout=LIMIT_S)
         assert not _owned_by(term.pid)
+        assert exited(inside[signal.SIGTERM])
         # SIGKILL left no chance to clean up. Until it is reaped the dead process is a zombie
         # whose pid still exists, so no concurrent start takes its namespaces for stale yet.
         os.waitid(os.P_PID, killed.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
         assert _owned_by(killed.pid)
-        killed.wait(timeout=20)
+        assert not exited(inside[signal.SIGKILL])  # its command lives on in its namespace
+        killed.wait(timeout=LIMIT_S)
         for p in hold.values():
             assert p.stdout is not None
             p.stdout.close()
-        # Reaped, its namespaces are stale: the next start removes them (here, or in a
-        # concurrent test's start).
+        # Reaped, its namespaces are stale: the next start removes them, and the command
+        # still inside them first (here, or in a concurrent test's start).
         with Emulation(schedule_from_run(step_run, flow).window(0.0, 1.0)) as emu:
             assert not _owned_by(killed.pid)
+            assert exited(inside[signal.SIGKILL])
         assert not [n for n in list_owned() if n.startswith(emu.tag)]
 
 
@@ -352,6 +399,10 @@ def test_leo_pass_replayed_for_60_s_with_a_user_server_and_client(leo_run: Path)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout[res.stdout.index("{") :])
     assert out["meta"]["commands"] == {"server": 0, "client": 0}
+    # The replay and the client waited for the server to listen (however loaded the machine).
+    assert out["meta"]["server_listening_s"] is not None
+    # Every echo carried the kernel's arrival stamp (the probe's own wake-up left out).
+    assert out["meta"]["excluded_ms"]["unstamped"] == 0
     steps = pq.read_table(leo_run / "emulation_steps.parquet").to_pandas()
     twin = pq.read_table(leo_run / "ntn_rtt.parquet").to_pandas()
     twin = twin[twin["time_s"] < 60.0]

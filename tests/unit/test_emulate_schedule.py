@@ -182,6 +182,8 @@ def test_emulation_rejects_bad_options(run_dir: Path) -> None:
         Emulation(s, speed=0.0)
     with pytest.raises(EmulationError, match="max_rate_bps"):
         Emulation(s, max_rate_bps=-1.0)
+    with pytest.raises(EmulationError, match="start_limit_s"):
+        Emulation(s, start_limit_s=0.0)
     with pytest.raises(EmulationError, match="entered"):
         Emulation(s).run()
 

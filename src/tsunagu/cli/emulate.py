@@ -74,6 +74,14 @@ def emulate(
         bool, typer.Option(help="Run the TCP bulk probe in the second half of every step.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the loss draws.")] = 0,
+    server_wait_s: Annotated[
+        float,
+        typer.Option(
+            "--server-wait",
+            help="Longest wait (s) for the server to listen on a port before the replay and "
+            "the client start (0: start at once).",
+        ),
+    ] = 30.0,
     write: Annotated[
         bool,
         typer.Option(
@@ -113,6 +121,7 @@ def emulate(
                 throughput=throughput,
                 server=commands.get("server"),
                 client=commands.get("client"),
+                server_wait_s=server_wait_s,
             )
         written = write_emulation(run_dir, result) if write else []
         if written and (run_dir / "report.html").is_file():

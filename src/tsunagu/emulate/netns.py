@@ -11,12 +11,15 @@ interfaces, routes or qdiscs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +30,7 @@ __all__ = [
     "PREFIX",
     "EmulationError",
     "enter_netns",
+    "exited",
     "ip",
     "list_owned",
     "netem_available",
@@ -41,6 +45,8 @@ PREFIX = "tsg-"
 NETNS_DIR = Path("/run/netns")
 _NAME = re.compile(r"^tsg-(\d+)-[0-9a-z]+$")
 _CLONE_NEWNET = 0x40000000
+#: Longest wait for killed processes to exit (they do within milliseconds of being scheduled).
+_KILL_WAIT_S = 10.0
 INSTALL_HINT = "install iproute2 (Debian/Ubuntu: `apt-get install iproute2`)"
 
 
@@ -92,6 +98,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def exited(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie not yet reaped has: it holds no namespace)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return "\nState:\tZ" in status
+
+
+def _wait_exited(pids: Sequence[int], limit_s: float) -> None:
+    """Until every one of ``pids`` has exited, at most ``limit_s`` (SIGKILL is asynchronous)."""
+    deadline = time.monotonic() + limit_s
+    while not all(exited(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def list_owned() -> list[str]:
     """Names of every namespace carrying the emulation prefix, any owner."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
@@ -100,11 +122,20 @@ def list_owned() -> list[str]:
 
 
 def remove_stale() -> list[str]:
-    """Delete the prefixed namespaces whose owner process is dead; return their names."""
+    """Delete the prefixed namespaces whose owner process is dead; return their names.
+
+    A process still inside one (a user's command the dead owner started) would keep the
+    namespace alive after its name is gone, so it is killed first.
+    """
     removed = []
     for name in list_owned():
         m = _NAME.match(name)
         if m and not _pid_alive(int(m.group(1))):
+            pids = [int(p) for p in ip("netns", "pids", name, check=False).split()]
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            _wait_exited(pids, _KILL_WAIT_S)
             ip("netns", "delete", name, check=False)
             removed.append(name)
     return removed

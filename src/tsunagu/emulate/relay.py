@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from tsunagu.emulate.probe import realtime
+
 __all__ = ["LinkQueue", "QueueStats", "open_tun"]
 
 _TUNSETIFF = 0x400454CA
@@ -43,6 +45,8 @@ _IFF_NO_PI = 0x1000
 #: Wake this long before a release and spin the rest: select() timers overshoot by ~50-100 µs.
 SPIN_S = 150e-6
 _RNG_BLOCK = 4096
+#: SCHED_FIFO priority of the relay (the probes run at 1).
+RELAY_PRIORITY = 2
 
 
 @dataclass
@@ -212,8 +216,10 @@ class _Relay:
 def _main() -> None:  # pragma: no cover - exercised through Emulation in the e2e tests
     spec = json.loads(sys.stdin.readline())
     relay = _Relay(spec)
-    with contextlib.suppress(PermissionError, OSError):
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    # Above the probes (priority 1): when the relay and a probe are both runnable on one CPU,
+    # the link's releases come first. It sleeps in select() but for the last SPIN_S before
+    # each release, so it cannot starve the machine.
+    realtime(RELAY_PRIORITY)
 
     def _stop(signum: int, frame: object) -> None:
         relay.stop = True

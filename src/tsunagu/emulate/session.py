@@ -15,6 +15,13 @@ route or a link to the host, so traffic never leaves the namespaces the emulatio
 Twin time maps to wall time by ``speed`` (twin seconds per wall second): LEO RTT series replay
 at 1, hourly flow steps can be compressed. Everything the emulation makes is removed on exit,
 on Ctrl-C and SIGTERM, and (owner dead) by the next start.
+
+Start-up waits for events, not for fixed times: each process says ``ready`` on its stdout once
+it is bound and, for the timing ones, running at real-time priority; the user's server is
+ready once it listens (a TCP or UDP port that the destination namespace did not have before).
+Each wait is bounded by a generous limit that grows with the number of processes it waits for,
+so an overloaded machine starts slowly rather than fails, and a process that dies or hangs
+ends the start with an error naming it.
 """
 
 from __future__ import annotations
@@ -26,12 +33,14 @@ import json
 import logging
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -47,7 +56,7 @@ from tsunagu.emulate.netns import (
     require_privileges,
     run_in,
 )
-from tsunagu.emulate.probe import goodput_bps
+from tsunagu.emulate.probe import HEADER, goodput_bps
 from tsunagu.emulate.schedule import Schedule
 
 __all__ = ["Emulation", "EmulationResult"]
@@ -61,7 +70,12 @@ _UDP_IP_BYTES = 28
 #: IP + TCP headers with the timestamp option per full-size segment.
 _TCP_IP_BYTES = 52
 _LEAD_S = 0.2
-_DRAIN_S = 1.5
+#: Longest start of one process (a Python interpreter importing numpy, opening its devices or
+#: binding its socket: well under a second on an idle machine); a wait for several processes
+#: started together allows this much for each.
+START_LIMIT_S = 60.0
+#: How often the wait for the user's server looks at the destination namespace's sockets.
+_LISTEN_POLL_S = 0.01
 
 
 def _addr(segment: int, side: int) -> str:
@@ -94,6 +108,7 @@ class Emulation:
     seed : seed of the relay's loss draws.
     queue_s : buffer of every segment direction, in seconds of backlog at its rate.
     max_rate_bps : cap on every segment's rate (the relay moves tens of Mb/s, not Gb/s).
+    start_limit_s : longest start of one of its processes (relay, probes) before it fails.
     """
 
     def __init__(
@@ -104,11 +119,14 @@ class Emulation:
         seed: int = 0,
         queue_s: float = 0.1,
         max_rate_bps: float | None = None,
+        start_limit_s: float = START_LIMIT_S,
     ) -> None:
         if not speed > 0:
             raise EmulationError(f"speed must be > 0 twin seconds per wall second, not {speed}")
         if max_rate_bps is not None and not max_rate_bps > 0:
             raise EmulationError(f"max_rate_bps must be > 0, not {max_rate_bps}")
+        if not start_limit_s > 0:
+            raise EmulationError(f"start_limit_s must be > 0 seconds, not {start_limit_s}")
         if max_rate_bps is not None:
             schedule = dataclasses.replace(
                 schedule, rate_bps=np.minimum(schedule.rate_bps, max_rate_bps)
@@ -117,6 +135,7 @@ class Emulation:
         self.speed = float(speed)
         self.seed = int(seed)
         self.queue_s = float(queue_s)
+        self.start_limit_s = float(start_limit_s)
         self.rate_bps = schedule.rate_bps
         self.tag = f"{PREFIX}{os.getpid()}-{secrets.token_hex(3)}"
         n = len(schedule.segments)
@@ -127,6 +146,8 @@ class Emulation:
         self._procs: list[subprocess.Popen[str]] = []
         self._old_term: Any = None
         self.netem = False
+        #: Per process kind, whether it runs at real-time priority (SCHED_FIFO).
+        self.realtime: dict[str, bool] = {}
 
     @property
     def src_ns(self) -> str:
@@ -189,9 +210,7 @@ class Emulation:
         assert self._relay.stdout is not None
         self._relay.stdin.write(json.dumps(spec) + "\n")
         self._relay.stdin.flush()
-        if self._relay.stdout.readline().strip() != "ready":
-            err = self._relay.stderr.read() if self._relay.stderr else ""
-            raise EmulationError(f"the relay did not start: {err.strip()[-400:]}")
+        self._ready(("relay", self._relay))
         for i in range(n):
             a, b = self.namespaces[i], self.namespaces[i + 1]
             ip("addr", "add", _addr(i, 1), "peer", _addr(i, 2), "dev", f"tsg{i}a", netns=a)
@@ -249,16 +268,22 @@ class Emulation:
         throughput: bool = False,
         server: Sequence[str] | None = None,
         client: Sequence[str] | None = None,
+        server_wait_s: float = 30.0,
     ) -> EmulationResult:
         """Replay the schedule once with the probes and the user's commands; the measurements.
 
         ``throughput`` runs a TCP bulk transfer from ``src`` to ``dst`` in the second half of
         every step of at least 2 s (wall); echoes sent meanwhile are marked ``loaded``.
         ``server`` starts in ``dst`` before the replay, ``client`` in ``src`` at its start;
-        both are stopped at its end (their exit codes are in ``meta``).
+        both are stopped at its end (their exit codes are in ``meta``). The replay starts once
+        the server listens (a new TCP or UDP port in ``dst``), has exited, or ``server_wait_s``
+        has passed (0: at once); ``meta["server_listening_s"]`` says how long it took (None:
+        it did not listen).
         """
         if self._relay is None:
             raise EmulationError("run() needs the emulation entered: use `with Emulation(...)`")
+        if not server_wait_s >= 0:
+            raise EmulationError(f"server_wait_s must be >= 0 seconds, not {server_wait_s}")
         sch = self.schedule
         rel = (sch.time_s - sch.time_s[0]) / self.speed
         wall_end = (sch.end_s - sch.time_s[0]) / self.speed
@@ -270,7 +295,7 @@ class Emulation:
         windows_rel = [(a, b) for a, b in windows_rel if b - a >= 0.9] if throughput else []
         echo = self._probe("dst", "echo", _ECHO_PORT)
         sink = self._probe("dst", "sink", _SINK_PORT) if throughput and windows_rel else None
-        _ready(echo, sink)  # the servers are bound before the clients start
+        self._ready(("echo", echo), ("sink", sink))  # bound before the clients start
         rtt = self._probe(
             "src", "rtt", self.dst_addr, _ECHO_PORT, wall_end, rtt_interval_s, probe_bytes, drain
         )
@@ -285,9 +310,16 @@ class Emulation:
             if sink is not None
             else None
         )
-        _ready(rtt, bulk)
+        self._ready(("rtt", rtt), ("bulk", bulk))
         env = {**os.environ, "TSUNAGU_SRC": self.src_addr, "TSUNAGU_DST": self.dst_addr}
-        user_server = self.popen("dst", server, env=env) if server else None
+        listening_s: float | None = None
+        user_server = None
+        if server:
+            before = _bound_ports(echo.pid)
+            user_server = self.popen("dst", server, env=env)
+            listening_s = _wait_listening(echo.pid, before, user_server, server_wait_s)
+            if listening_s is None and server_wait_s > 0:
+                log.warning("the server did not listen within %g s; replay starts", server_wait_s)
         t0 = time.monotonic() + _LEAD_S
         windows = [(t0 + a, t0 + b) for a, b in windows_rel]
         for p in (self._relay, rtt, bulk):
@@ -311,8 +343,31 @@ class Emulation:
                 _stop(p)
         _stop(echo)
         result = self._result(t0, out, sink_out, windows, probe_bytes, codes)
+        result.meta["server_listening_s"] = listening_s
+        result.meta["realtime"] = dict(self.realtime)
         result.meta["relay"] = self._stop_relay()
         return result
+
+    def _ready(self, *procs: tuple[str, subprocess.Popen[str] | None]) -> None:
+        """Wait until each process says ``ready``: at most ``start_limit_s`` for each."""
+        live = [(name, p) for name, p in procs if p is not None]
+        limit = self.start_limit_s * len(live)
+        deadline = time.monotonic() + limit
+        for name, p in live:
+            assert p.stdout is not None
+            line = _line_before(p, deadline)
+            if line is None:
+                raise EmulationError(
+                    f"the {name} process did not start within {limit:g} s (the machine may "
+                    "be overloaded: give Emulation a longer start_limit_s)"
+                )
+            if line.strip() != "ready":
+                err = p.stderr.read() if p.stderr is not None and p.poll() is not None else ""
+                raise EmulationError(
+                    f"the {name} process did not start: {(line + err).strip()[-400:]}"
+                )
+            with contextlib.suppress(OSError):
+                self.realtime[name] = os.sched_getscheduler(p.pid) == os.SCHED_FIFO
 
     def _stop_relay(self) -> list[dict[str, int]]:
         """End the relay (stdin closed) and return its per-queue counters."""
@@ -341,14 +396,15 @@ class Emulation:
         rel = (sch.time_s - sch.time_s[0]) / self.speed
         lines = [ln for ln in rtt_out.split("\n") if ln]
         sent_t = np.array([float(ln[2:]) for ln in lines if ln.startswith("s ")]) - t0
+        # send time, path RTT, the probe's wake-up lag and the echo's hold (both excluded).
         pairs = np.array([[float(x) for x in ln.split()] for ln in lines if ln[0] != "s"])
-        pairs = pairs.reshape(-1, 2)
+        pairs = pairs.reshape(-1, 4)
         wall = pairs[:, 0] - t0
         step = np.clip(np.searchsorted(rel, wall, side="right") - 1, 0, sch.n_steps - 1)
         loaded = np.zeros(wall.size, dtype=bool)
         for a, b in windows:
             loaded |= (pairs[:, 0] >= a - 0.05) & (pairs[:, 0] <= b + 0.5)
-        ip_bytes = max(probe_bytes, 16) + _UDP_IP_BYTES
+        ip_bytes = max(probe_bytes, HEADER.size) + _UDP_IP_BYTES
         pred = sch.predicted_probe_rtt_ms(ip_bytes)
         rtt_ms = pairs[:, 1] * 1e3
         rtt = pa.table(
@@ -361,6 +417,8 @@ class Emulation:
                 "predicted_rtt_ms": pred[step],
                 "twin_rtt_ms": sch.predicted_rtt_ms[step],
                 "loaded": loaded,
+                "probe_lag_ms": pairs[:, 2] * 1e3,
+                "echo_hold_ms": pairs[:, 3] * 1e3,
             }
         )
         bounds = np.append(rel, (sch.end_s - sch.time_s[0]) / self.speed)
@@ -415,18 +473,64 @@ class Emulation:
             "netem_available": self.netem,
             "probe_bytes": probe_bytes,
             "commands": codes,
+            "excluded_ms": _excluded(pairs[:, 2] * 1e3, pairs[:, 3] * 1e3),
         }
         return EmulationResult(flow=sch.flow, rtt=rtt, steps=steps, meta=meta)
 
 
-def _ready(*procs: subprocess.Popen[str] | None) -> None:
-    for p in procs:
-        if p is None:
+def _line_before(p: subprocess.Popen[str], deadline: float) -> str | None:
+    """The next line ``p`` prints, or None if none came before ``deadline`` (monotonic).
+
+    The process ending before it prints gives an empty line (its stdout closed).
+    """
+    assert p.stdout is not None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        readable, _, _ = select.select([p.stdout], [], [], left)
+        if readable:
+            return p.stdout.readline()
+
+
+def _bound_ports(pid: int) -> set[tuple[str, int]]:
+    """The TCP ports listening and UDP ports bound in the network namespace of ``pid``."""
+    ports = set()
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            text = Path(f"/proc/{pid}/net/{proto}").read_text(encoding="ascii")
+        except OSError:
             continue
-        assert p.stdout is not None
-        if p.stdout.readline().strip() != "ready":
-            err = p.stderr.read() if p.stderr else ""
-            raise EmulationError(f"a probe did not start: {err.strip()[-400:]}")
+        for line in text.splitlines()[1:]:
+            f = line.split()
+            if len(f) > 3 and (proto.startswith("udp") or f[3] == "0A"):  # 0A: TCP LISTEN
+                ports.add((proto[:3], int(f[1].rsplit(":", 1)[1], 16)))
+    return ports
+
+
+def _wait_listening(
+    pid: int, before: set[tuple[str, int]], server: subprocess.Popen[str], limit_s: float
+) -> float | None:
+    """Seconds until the namespace of ``pid`` has a port not in ``before``; None if ``server``
+    exits or ``limit_s`` passes first."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        if _bound_ports(pid) - before:
+            return time.monotonic() - start
+        if server.poll() is not None:
+            return None
+        time.sleep(_LISTEN_POLL_S)
+    return None
+
+
+def _excluded(lag_ms: np.ndarray, hold_ms: np.ndarray) -> dict[str, float | int]:
+    """Summary of the probe delays left out of the RTT (see tsunagu.emulate.probe)."""
+    out: dict[str, float | int] = {"unstamped": int(np.count_nonzero(np.isnan(lag_ms)))}
+    for name, v in (("probe_lag", lag_ms), ("echo_hold", hold_ms)):
+        v = v[np.isfinite(v)]
+        for q, label in ((50, "p50"), (99, "p99"), (100, "max")):
+            out[f"{name}_{label}"] = float(np.percentile(v, q)) if v.size else float("nan")
+    return out
 
 
 def _parse_sink(out: str) -> tuple[list[float], list[int]]:
