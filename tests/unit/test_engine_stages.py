@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tsunagu.errors import ScenarioError
+from tsunagu.orchestrate.policy import get_policy
 from tsunagu.scenario import load_scenario
 from tsunagu.scenario.schema import Event
 from tsunagu.sim import catalogue as kc
@@ -20,11 +21,13 @@ from tsunagu.sim.access import (
     AccessContext,
     AccessOptions,
     access_names,
+    build_access_layers,
     register_access,
     unregister_access,
 )
 from tsunagu.sim.background import Background
 from tsunagu.sim.engine import run_twin
+from tsunagu.sim.events import EventSchedule
 from tsunagu.sim.kpis import RunResult
 from tsunagu.sim.stages import STAGES, RunSetup, Step, demand_stage
 from tsunagu.sim.twin import Twin
@@ -228,3 +231,43 @@ def test_people_on_haps_are_bounded_by_beam_capacity() -> None:
     assert (blocked == "capacity: haps beams of haps-tokyo-bay").any()
     unlimited = _run(_twin(None, (outage.model_dump_json(),)))
     assert res.steps["population_haps"][0].as_py() < unlimited.steps["population_haps"][0].as_py()
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scale=st.sampled_from([1.0, 6.0]), hour=st.sampled_from([4.0, 21.0]))
+def test_each_links_load_is_the_sum_of_the_flows_on_it(scale: float, hour: float) -> None:
+    """Stage by stage on one step: every demand is in one (source, destination) pair, each
+    arc's load is the sum of the carried rates of the paths over it, each link's two
+    directions are its two arcs, and each pair's carried rate is the sum over its paths."""
+    sc = load_scenario(MINIMAL)
+    sc = sc.model_copy(update={"traffic": sc.traffic.model_copy(update={"scale": scale})})
+    twin = Twin(sc)
+    run = RunSetup.build(
+        twin, get_policy(sc.policy), EventSchedule(sc.events, twin), build_access_layers(twin)
+    )
+    step = Step(0, 0.0, hour)
+    for _, stage in STAGES:
+        stage(run, step)
+    d = step.data
+    res, arcs, demands, pair = d["flow_result"], d["arcs"], d["demands"], d["demand_pair"]
+    np.testing.assert_allclose(
+        np.bincount(pair, weights=demands.bps, minlength=res.demand_offered_bps.size),
+        res.demand_offered_bps,
+        rtol=1e-12,
+    )
+    on_arcs = res.incidence.T @ res.path_carried_bps
+    np.testing.assert_allclose(res.arc_load_bps, on_arcs, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(
+        np.bincount(res.path_demand, weights=res.path_carried_bps, minlength=pair.max() + 1),
+        res.demand_carried_bps,
+        rtol=1e-9,
+        atol=1e-6,
+    )
+    assert (res.arc_load_bps <= arcs.capacity_bps * (1 + 1e-9)).all()
+    fwd = np.zeros(len(step.network.links)) if step.network else np.zeros(0)
+    rev = fwd.copy()
+    fwd[arcs.link[arcs.forward]] = res.arc_load_bps[arcs.forward]
+    rev[arcs.link[~arcs.forward]] = res.arc_load_bps[~arcs.forward]
+    assert step.link_loads is not None
+    np.testing.assert_allclose(step.link_loads["load_forward_bps"].to_numpy(), fwd, rtol=1e-12)
+    np.testing.assert_allclose(step.link_loads["load_reverse_bps"].to_numpy(), rev, rtol=1e-12)

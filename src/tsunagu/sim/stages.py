@@ -472,6 +472,11 @@ def route_stage(run: RunSetup, s: Step) -> None:
         ),
         routing_gap=res.relative_gap,
         routing_iterations=res.iterations,
+        # The step's routing problem and its solution, for inspection and tests.
+        demands=demands,
+        demand_pair=pair_of,
+        arcs=arcs,
+        flow_result=res,
     )
     s.traffic = _traffic_table(run, s, demands, pair_of, pair_pass, binding_name)
 
