@@ -1,9 +1,11 @@
 """Memory benchmark: peak resident memory of ``tsunagu run`` against its pre-run estimate.
 
 Runs ``tsunagu run SCENARIO --json --no-report`` in a child process with ``timeline.step_s``
-set (default: japan-2030 at 60 s steps over one day, 1,440 steps) and reads the child's peak
-resident set from ``resource.getrusage(RUSAGE_CHILDREN)`` (what ``/usr/bin/time -v`` reports
-as "Maximum resident set size"). Prints the estimate (tsunagu.sim.estimate, by part), the
+set (default: japan-2030 at 60 s steps over one day, 1,440 steps). The child writes its own
+peak resident set, ``VmHWM`` of ``/proc/self/status``, when it exits. Not ``ru_maxrss``: Linux
+carries the peak of the image before ``execve`` into it, and the child is started by vfork
+from this process, so it would report this process's peak (and ``RUSAGE_CHILDREN`` is the
+largest of every child waited for). Prints the estimate (tsunagu.sim.estimate, by part), the
 measured peak, their ratio and whether the peak stays under the limit (default 4 GB).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,20 @@ from tsunagu.scenario import load_scenario
 from tsunagu.sim.estimate import format_bytes, parse_bytes, preflight
 
 __all__ = ["main"]
+
+HWM_ENV = "TSUNAGU_BENCH_HWM_FILE"
+# The CLI in the child, which writes its VmHWM (kB) to $TSUNAGU_BENCH_HWM_FILE at exit.
+_CHILD = (
+    "import atexit, os\n"
+    "def _hwm():\n"
+    "    with open('/proc/self/status', encoding='ascii') as fh:\n"
+    "        kb = [ln.split()[1] for ln in fh if ln.startswith('VmHWM:')]\n"
+    f"    with open(os.environ['{HWM_ENV}'], 'w', encoding='ascii') as out:\n"
+    "        out.write(kb[0])\n"
+    "atexit.register(_hwm)\n"
+    "from tsunagu.cli import app\n"
+    "app()\n"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,12 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tsunagu.scenario import scenario_from_text
 
         _, est = preflight(scenario_from_text(path.read_text(), str(path)), float("inf"))
+        hwm_file = Path(tmp) / "vmhwm_kb"
         t0 = time.perf_counter()
         proc = subprocess.run(
             [
                 sys.executable,
                 "-c",
-                "from tsunagu.cli import app; app()",
+                _CHILD,
                 "run",
                 str(path),
                 "--out",
@@ -67,20 +84,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             capture_output=True,
             text=True,
             check=False,
+            env={**os.environ, HWM_ENV: str(hwm_file)},
         )
         wall_s = time.perf_counter() - t0
-    if proc.returncode != 0:
-        console.print(proc.stderr[-2000:], markup=False)
+        hwm_kb = hwm_file.read_text(encoding="ascii") if hwm_file.exists() else None
+    if proc.returncode != 0 or hwm_kb is None:
+        console.print(proc.stderr[-2000:] or "the child wrote no VmHWM (/proc)", markup=False)
         return 1
     summary = json.loads(proc.stdout)
-    peak = float(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024.0
+    peak = float(hwm_kb) * 1024.0
     t = Table(title=f"Memory: {sc.name} at {step_s:g} s steps, {summary['steps']:,} steps")
     t.add_column("part")
     t.add_column("estimate", justify="right")
     for part, value in sorted(est.parts_bytes.items(), key=lambda kv: -kv[1]):
         t.add_row(part.replace("_", " "), format_bytes(value))
     t.add_row("[bold]estimated peak[/]", format_bytes(est.total_bytes))
-    t.add_row("[bold]measured peak (ru_maxrss)[/]", format_bytes(peak))
+    t.add_row("[bold]measured peak (VmHWM)[/]", format_bytes(peak))
     t.add_row("estimate / measured", f"{est.total_bytes / peak:.2f}")
     t.add_row("wall time", f"{wall_s:.0f} s")
     ok = peak < limit

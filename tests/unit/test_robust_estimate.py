@@ -120,3 +120,24 @@ def test_estimate_is_near_the_measured_peak_of_a_run(tmp_path: Path) -> None:
     # The terms are shapes times element sizes; allocator slack and small arrays are not in
     # them, so allow a third either way.
     assert 0.67 < ratio < 1.5, got
+
+
+def test_the_memory_benchmark_reports_the_childs_own_peak(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``python -m benchmarks memory`` reads the child's VmHWM. ``ru_maxrss`` of a child started
+    by vfork carries this process's own peak: with 1 GB of ballast here it read 1.5 GB for the
+    minimal scenario, whose run peaks near 0.3 GB."""
+    import re
+
+    from benchmarks.bench_memory import main
+
+    ballast = bytearray(1_000_000_000)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))  # resident, not just mapped
+    assert main(["--scenario", str(MINIMAL), "--step-s", "1800"]) == 0
+    del ballast
+    out = capsys.readouterr().out
+    found = re.search(r"measured peak \([^)]*\)\s*│\s*([0-9.]+) (MB|GB)", out)
+    assert found is not None, out
+    peak = float(found.group(1)) * (1e6 if found.group(2) == "MB" else 1e9)
+    assert 50e6 < peak < 0.9e9, out
