@@ -5,7 +5,10 @@ nothing here asserts an absolute time. Three groups are measured:
 
 1. the default run of the scenario: Twin build and run time, and peak memory;
 2. scaling with the number of demand points (``demand.min_city_population``);
-3. scaling with the number of steps (``timeline.step_s`` over one day).
+3. scaling with the number of steps (``timeline.step_s`` over one day, down to 288 five-minute
+   steps);
+4. scaling with the national traffic (``traffic.scale`` ×1 … ×8 at the busy hour): run time per
+   step, routing iterations and the share of traffic carried.
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ from tsunagu.sim.twin import Twin
 
 __all__ = ["main"]
 
+# GeoNames holds about 1,300 Japanese cities: 15,000 people and up is nearly all of them.
 POPULATIONS = (200_000, 100_000, 50_000, 20_000, 15_000)
 POPULATIONS_QUICK = (100_000, 50_000)
-STEPS_S = (7200.0, 3600.0, 1800.0, 900.0)
+STEPS_S = (7200.0, 3600.0, 1800.0, 900.0, 300.0)
+TRAFFIC_SCALES = (1.0, 2.0, 4.0, 8.0)
+TRAFFIC_SCALES_QUICK = (1.0, 8.0)
+BUSY_HOUR = 22.0
 STEPS_S_QUICK = (7200.0, 3600.0)
 DAY_S = 86_400.0
 
@@ -151,6 +158,37 @@ def _bench_steps(console: Console, sc: Scenario, repeat: int, steps_s: Sequence[
     console.print("ratio = run time per step relative to the first (fewest steps) row")
 
 
+def _bench_traffic(console: Console, sc: Scenario, repeat: int, scales: Sequence[float]) -> None:
+    tl = sc.timeline.model_copy(
+        update={"start_hour_local": BUSY_HOUR, "duration_s": 3600.0, "step_s": 3600.0}
+    )
+    table = Table(title=f"Scaling with national traffic at {BUSY_HOUR:.0f} h (median of {repeat})")
+    for name in ("scale", "offered (Tb/s)", "carried", "ms/step", "ratio"):
+        table.add_column(name, justify="right")
+    base = 0.0
+    for k in scales:
+        traffic = sc.traffic.model_copy(update={"scale": k})
+        case = sc.model_copy(update={"timeline": tl, "traffic": traffic})
+        twin = Twin(case)
+        times = []
+        kpis: dict[str, float] = {}
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            kpis = run_twin(twin).summary["kpis"]
+            times.append(time.perf_counter() - t0)
+        run_s = statistics.median(times)
+        base = base or run_s
+        table.add_row(
+            f"×{k:g}",
+            f"{kpis['traffic_offered_tbps']:.1f}",
+            f"{kpis['traffic_carried_share']:.4%}",
+            f"{1e3 * run_s:.1f}",
+            f"{run_s / base:.2f}",
+        )
+    console.print(table)
+    console.print("ratio = run time of the step relative to ×1 (each a one-step run)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the engine benchmarks and print their tables; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -165,4 +203,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     _bench_default(console, sc, repeat)
     _bench_points(console, sc, repeat, POPULATIONS_QUICK if args.quick else POPULATIONS)
     _bench_steps(console, sc, repeat, STEPS_S_QUICK if args.quick else STEPS_S)
+    _bench_traffic(console, sc, repeat, TRAFFIC_SCALES_QUICK if args.quick else TRAFFIC_SCALES)
     return 0

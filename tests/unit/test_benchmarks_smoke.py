@@ -24,6 +24,8 @@ def test_quick_run_prints_tables(capsys: pytest.CaptureFixture[str]) -> None:
         "ru_maxrss",
         "min_city_population",
         "ms/step",
+        "Scaling with national traffic",
+        "offered (Tb/s)",
     ):
         assert heading in out
     build = re.search(r"Twin build \(s\)\s*│\s*([0-9.]+)", out)
