@@ -290,3 +290,50 @@ def test_quantiles_are_ordered_and_above_the_fixed_part(n: int, seed: int, tech:
         assert t["mean_ms"][i] == pytest.approx(
             t["network_mean_ms"][i] + t["processing_mean_ms"][i]
         )
+
+
+def test_run_means_are_the_flows_means_with_the_last_mile_in_place_of_the_access_delay() -> None:
+    """In a run with half the cells down (people on RAN, HAPS and LEO), each group's mean is
+    the flows' request-weighted mean total, less the access equipment delay there and back,
+    plus the last-mile round trip of the flow's technology (consistency check)."""
+    from pathlib import Path
+
+    import pyarrow.compute as pc
+
+    from tsunagu.scenario import load_scenario
+    from tsunagu.scenario.schema import Event
+    from tsunagu.sim import catalogue as kc
+    from tsunagu.sim.engine import run_twin
+    from tsunagu.sim.twin import Twin
+
+    minimal = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
+    outage = Event(kind="ran_outage", target="all", start_s=0.0, end_s=3600.0, factor=0.5)
+    sc = load_scenario(minimal)
+    sc = sc.model_copy(update={"events": [outage]})
+    res = run_twin(Twin(sc))
+    f = res.flows
+    served = pc.not_equal(f["site"], "").to_numpy(zero_copy_only=False)
+    access = np.asarray(f["access"].to_pylist())
+    assert {"ran", "haps", "leo"} <= set(access[served])
+    w = (f[kc.DEMAND_RPS.name].to_numpy() * f["carried_share"].to_numpy())[served]
+    w = w * sc.timeline.step_s
+    equip = np.where(access == "ran", sc.ran.air_interface_delay_s, sc.ntn.processing_delay_s)
+    rt = {
+        t: lastmile.mean_delay_s(t, "up") + lastmile.mean_delay_s(t, "down")
+        for t in ("nr", "haps", "leo")
+    }
+    lm = np.array([rt.get(lt.LASTMILE_TECH.get(a, ""), 0.0) for a in access])
+    want = f["latency_total_ms"].to_numpy()[served] + (lm[served] - 2.0 * equip[served]) * 1e3
+    svc = np.asarray(f["service"].to_pylist())[served]
+    reg = np.asarray(f["region"].to_pylist())[served]
+    t = {k: np.asarray(v) for k, v in res.latency.to_pydict().items()}
+    for i in range(t["service"].size):
+        sel = np.ones(w.size, dtype=bool)
+        if t["service"][i] != lt.ALL:
+            sel &= svc == t["service"][i]
+        if t["region"][i] != lt.ALL:
+            sel &= reg == t["region"][i]
+        assert t["requests"][i] == pytest.approx(w[sel].sum(), rel=1e-9)
+        assert t["mean_ms"][i] == pytest.approx(np.sum(w[sel] * want[sel]) / w[sel].sum(), rel=1e-9)
+        mix = np.sum(w[sel] * lm[served][sel]) / w[sel].sum() * 1e3
+        assert t["lastmile_mean_ms"][i] == pytest.approx(mix, rel=1e-9)
