@@ -49,7 +49,7 @@ def _flows(
         requests=arr(requests),
         network_fixed_s=arr(fixed_s),
         processing_s=arr(processing_s),
-        tech=np.broadcast_to(np.asarray(tech, dtype=str), (n,)).copy(),
+        tech=lt.tech_code(np.broadcast_to(np.asarray(tech, dtype=str), (n,))),
         access_queue_s=np.zeros(n),
         link_queue_s=arr(link_s),
         gpu_wait_probability=arr(p_wait),
@@ -136,7 +136,7 @@ def test_flow_latency_takes_the_mmc_queue_of_the_site() -> None:
     # The RAN's constant access equipment is replaced by the NR last-mile budget; an access
     # without a budget (fwa) keeps it.
     np.testing.assert_allclose(fl.network_fixed_s, [0.004 + 0.001 + 0.001, 0.006 + 0.001 + 0.003])
-    assert list(fl.tech) == ["nr", ""]
+    assert list(fl.tech) == [lastmile.TECHNOLOGIES.index("nr"), -1]
     nr = lastmile.mean_delay_s("nr", "up") + lastmile.mean_delay_s("nr", "down")
     np.testing.assert_allclose(m["lastmile"], [nr, 0.0])
 
@@ -247,6 +247,8 @@ def test_infinite_queue_gives_infinite_quantiles_not_a_crash() -> None:
 
 
 def test_bad_inputs_are_refused_with_the_fix() -> None:
+    with pytest.raises(ScenarioError, match="LASTMILE_TECH"):
+        lt.tech_code(["nr", "dsl"])
     with pytest.raises(ScenarioError, match="samples_per_group"):
         lt.LatencyAccumulator(["s"], ["R"], steps=0)
     acc = lt.LatencyAccumulator(["s"], ["R"], steps=1)
@@ -270,7 +272,7 @@ def test_quantiles_are_ordered_and_above_the_fixed_part(n: int, seed: int, tech:
         requests=rng.uniform(0.1, 100.0, n),
         network_fixed_s=fixed,
         processing_s=proc,
-        tech=np.full(n, tech),
+        tech=lt.tech_code(np.full(n, tech)),
         access_queue_s=rng.uniform(0.0, 0.001, n),
         link_queue_s=rng.uniform(0.0, 0.01, n),
         gpu_wait_probability=rng.uniform(0.0, 1.0, n),

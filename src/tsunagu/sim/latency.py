@@ -85,6 +85,7 @@ __all__ = [
     "draw_latency_s",
     "flow_latency",
     "mean_latency_s",
+    "tech_code",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -160,9 +161,10 @@ class FlowLatency:
     ``requests`` are the flow's requests in the step (its weight). ``network_fixed_s`` holds
     propagation, transmission and the network equipment (the access equipment only where the
     access has no last-mile budget), ``processing_s`` the AI service's processing time.
-    ``tech`` is the last-mile technology ('' for none). ``link_queue_s`` is the mean of the
-    exponential link queueing; the GPU wait is ``Exp(gpu_headroom_per_s)`` with probability
-    ``gpu_wait_probability``, else 0.
+    ``tech`` is the last-mile technology, an index into
+    :data:`tsunagu.traffic.lastmile.TECHNOLOGIES` (−1 for none, :func:`tech_code`).
+    ``link_queue_s`` is the mean of the exponential link queueing; the GPU wait is
+    ``Exp(gpu_headroom_per_s)`` with probability ``gpu_wait_probability``, else 0.
     """
 
     point: IntArray
@@ -170,7 +172,7 @@ class FlowLatency:
     requests: FloatArray
     network_fixed_s: FloatArray
     processing_s: FloatArray
-    tech: npt.NDArray[np.str_]
+    tech: IntArray
     access_queue_s: FloatArray
     link_queue_s: FloatArray
     gpu_wait_probability: FloatArray
@@ -229,15 +231,8 @@ def flow_latency(
     ok = np.asarray(served, dtype=bool)
     idx = np.flatnonzero(ok)
     acc = np.asarray(access).astype(str)[idx]
-    tech = np.array([LASTMILE_TECH.get(a, "") for a in np.unique(acc)], dtype=str)
     uniq, inv = np.unique(acc, return_inverse=True)
-    flow_tech = tech[inv] if uniq.size else np.zeros(0, dtype=str)
-    unknown = sorted({t for t in flow_tech if t and t not in lastmile.TECHNOLOGIES})
-    if unknown:
-        raise ScenarioError(
-            f"LASTMILE_TECH maps to {unknown}, which lastmile_delay.csv does not list; "
-            f"map the access to one of {lastmile.TECHNOLOGIES}"
-        )
+    flow_tech = tech_code([LASTMILE_TECH.get(a, "") for a in uniq])[inv]
     lam = np.asarray(site_rps, dtype=np.float64)
     s = np.asarray(site_service_s, dtype=np.float64)
     c = np.asarray(site_servers, dtype=np.float64)
@@ -248,14 +243,14 @@ def flow_latency(
     def f(x: npt.ArrayLike) -> FloatArray:
         return np.asarray(np.broadcast_to(np.asarray(x, dtype=np.float64), ok.shape)[idx])
 
-    keep_equipment = np.where(flow_tech == "", 0.0, f(access_equipment_s))
+    keep_equipment = np.where(flow_tech < 0, 0.0, f(access_equipment_s))
     return FlowLatency(
         point=np.asarray(point, dtype=np.int64)[idx],
         service=np.asarray(service, dtype=np.int64)[idx],
         requests=f(requests),
         network_fixed_s=f(propagation_s) + f(transmission_s) + f(equipment_s) - keep_equipment,
         processing_s=f(processing_s),
-        tech=np.asarray(flow_tech, dtype=str),
+        tech=np.asarray(flow_tech, dtype=np.int64),
         access_queue_s=f(access_queue_s),
         link_queue_s=f(link_queue_s),
         gpu_wait_probability=np.asarray(pw[site_of], dtype=np.float64),
@@ -263,12 +258,26 @@ def flow_latency(
     )
 
 
-def _lastmile_mean_s(tech: npt.NDArray[np.str_]) -> FloatArray:
-    out = np.zeros(tech.size)
-    for t in np.unique(tech):
-        if t:
-            out[tech == t] = lastmile.mean_delay_s(t, "up") + lastmile.mean_delay_s(t, "down")
-    return out
+def tech_code(names: npt.ArrayLike) -> IntArray:
+    """Index of each last-mile technology name in ``lastmile.TECHNOLOGIES`` (−1 for '')."""
+    out = []
+    for t in np.asarray(names, dtype=str).ravel().tolist():
+        if t and t not in lastmile.TECHNOLOGIES:
+            raise ScenarioError(
+                f"no last-mile budget for {t!r} in lastmile_delay.csv; map the access to one "
+                f"of {lastmile.TECHNOLOGIES} in LASTMILE_TECH"
+            )
+        out.append(lastmile.TECHNOLOGIES.index(t) if t else -1)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _lastmile_mean_s(tech: IntArray) -> FloatArray:
+    """Closed-form mean last-mile round trip of each technology code (0 for −1)."""
+    rt = [
+        lastmile.mean_delay_s(t, "up") + lastmile.mean_delay_s(t, "down")
+        for t in lastmile.TECHNOLOGIES
+    ]
+    return np.asarray(np.array([*rt, 0.0])[tech], dtype=np.float64)
 
 
 def _gpu_mean_s(fl: FlowLatency) -> FloatArray:
@@ -307,11 +316,12 @@ def draw_latency_s(
     """
     n = flow.size
     lm = np.zeros(n)
-    tech = fl.tech[flow]
-    for t in np.unique(tech):
-        if not t:
+    code = fl.tech[flow]
+    for c in np.unique(code):
+        if c < 0:
             continue
-        sel = np.flatnonzero(tech == t)
+        t = lastmile.TECHNOLOGIES[int(c)]
+        sel = np.flatnonzero(code == c)
         lm[sel] = lastmile.access_delay_s(t, sel.size, rng, "up") + lastmile.access_delay_s(
             t, sel.size, rng, "down"
         )
@@ -415,8 +425,9 @@ class LatencyAccumulator:
         keep = np.flatnonzero(w > 0)
         if keep.size == 0:
             return
-        fl = fl.take(keep)
-        w = w[keep]
+        if keep.size < w.size:
+            fl = fl.take(keep)
+            w = w[keep]
         grp = self.group(fl)
         m = mean_latency_s(fl)
         g_n = self._n_groups
