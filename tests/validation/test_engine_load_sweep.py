@@ -73,11 +73,11 @@ def _max_flow_bps(twin: Twin, scale: float) -> tuple[float, np.ndarray]:
     src, dst = np.asarray(links.src), np.asarray(links.dst)
     cap = np.floor(np.asarray(links.capacity_bps) / UNIT_BPS)
     s_node, t_node = n, n + 1
-    # Each Tokyo node sends its share of the downloads (the twin splits them equally).
+    # Any Tokyo node may send (the twin's destinations are anycast over their nodes).
     rows = np.concatenate([src, dst, np.full(dest.node.size, s_node), np.arange(n)])
     cols = np.concatenate([dst, src, dest.node, np.full(n, t_node)])
     sink_cap = np.floor(demand * scale / UNIT_BPS)
-    source_cap = np.ceil(dest.weight * total * scale / UNIT_BPS)
+    source_cap = np.full(dest.node.size, np.ceil(total * scale / UNIT_BPS))
     vals = np.concatenate([cap, cap, source_cap, sink_cap]).astype(np.int64)
     keep = vals > 0
     graph = sp.csr_matrix(

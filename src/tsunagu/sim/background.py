@@ -16,9 +16,11 @@ run carries its own share of the national traffic, not all of it).
 
 Destinations are the section's ``destinations``: a city name is every backbone node of that
 city (``tokyo`` → ``A:Tokyo``, ``B:Tokyo DC1``, ...), a compute site's name is that site, and
-``data_centres`` is every compute site in proportion to its GPUs; a destination's weight is
-split equally over its nodes. Download flows from the destination to the point, upload from
-the point to the destination.
+``data_centres`` is every compute site. A destination receives its weight's share of every
+point's traffic and is reached at whichever of its nodes the routing prefers (anycast: content
+and cloud services answer at any of a city's exchange and data-centre nodes), so its traffic
+spreads over its nodes as their paths have room. Download flows from the destination to the
+point, upload from the point to the destination.
 """
 
 from __future__ import annotations
@@ -54,11 +56,16 @@ DATA_CENTRES: Final = "data_centres"
 
 @dataclass(frozen=True)
 class Destinations:
-    """Destination nodes of background traffic and the share of traffic each receives."""
+    """Destinations of background traffic: each a group of nodes (anycast) with its share.
 
-    node: IntArray  # (J,) node ids
-    weight: FloatArray  # (J,) shares, summing to 1
-    group: tuple[str, ...]  # (J,) the section's destination name of each node
+    ``node``/``group_of`` list every member node and its group; ``names``/``weight`` the
+    groups in the section's order and the share of traffic each receives (summing to 1).
+    """
+
+    node: IntArray  # (J,) member node ids
+    group_of: IntArray  # (J,) index of each member's group
+    names: tuple[str, ...]  # (G,) the section's destination names
+    weight: FloatArray  # (G,) shares, summing to 1
 
 
 def resolve_destinations(twin: Twin, section: TrafficSection) -> Destinations:
@@ -71,41 +78,39 @@ def resolve_destinations(twin: Twin, section: TrafficSection) -> Destinations:
     site_names = [s.name.casefold() for s in twin.scenario.compute.sites]
     total = float(sum(section.destinations.values()))
     out_node: list[int] = []
-    out_w: list[float] = []
-    out_group: list[str] = []
+    out_group: list[int] = []
+    names_out: list[str] = []
+    weights: list[float] = []
     for dest, weight in section.destinations.items():
         if weight <= 0.0:
             continue
         key = dest.casefold()
         if key == DATA_CENTRES:
-            gpus = np.asarray(twin.site_gpus, dtype=np.float64)
-            if gpus.size == 0 or not gpus.sum() > 0.0:
+            if len(site_names) == 0:
                 raise ScenarioError(
                     "traffic.destinations names data_centres but the scenario has no compute "
-                    "site with GPUs; add compute.sites or drop data_centres"
+                    "site; add compute.sites or drop data_centres"
                 )
             idx = np.asarray(twin.idx_site)
-            share = gpus / gpus.sum()
         elif key in site_names:
             idx = np.asarray([twin.idx_site[site_names.index(key)]])
-            share = np.ones(1)
         else:
-            hit = backbone[(place == key) | np.char.startswith(place, key + " ")]
-            if hit.size == 0:
+            idx = backbone[(place == key) | np.char.startswith(place, key + " ")]
+            if idx.size == 0:
                 cities = sorted({n.split(":", 1)[-1].split(" ")[0] for n in names[backbone]})
                 raise ScenarioError(
                     f"traffic.destinations: {dest!r} is no backbone city, compute site or "
                     f"'{DATA_CENTRES}'; backbone cities: {', '.join(cities)}"
                 )
-            idx = hit
-            share = np.full(hit.size, 1.0 / hit.size)
         out_node.extend(int(i) for i in idx)
-        out_w.extend(float(x) for x in share * weight / total)
-        out_group.extend([dest] * idx.size)
+        out_group.extend([len(names_out)] * idx.size)
+        names_out.append(dest)
+        weights.append(weight / total)
     return Destinations(
         node=np.asarray(out_node, dtype=np.int64),
-        weight=np.asarray(out_w, dtype=np.float64),
-        group=tuple(out_group),
+        group_of=np.asarray(out_group, dtype=np.int64),
+        names=tuple(names_out),
+        weight=np.asarray(weights, dtype=np.float64),
     )
 
 

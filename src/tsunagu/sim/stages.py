@@ -379,8 +379,10 @@ def route_stage(run: RunSetup, s: Step) -> None:
 
     # ---- every demand of the step, by (source node, destination node) -------------------
     demands = _step_demands(run, s, placed, site_of)
-    # Satellites carry no transit (see _arcs): the routing graph is the ground network.
-    n_nodes = twin.static.n_nodes
+    # Satellites carry no transit (see _arcs): the routing graph is the ground network and
+    # one virtual node per background destination.
+    n_dest = run.background.destinations.weight.size if run.background else 0
+    n_nodes = twin.static.n_nodes + n_dest
     key = demands.src * n_nodes + demands.dst
     pair_key, pair_of = np.unique(key, return_inverse=True)
     pair_bps = np.bincount(pair_of, weights=demands.bps, minlength=pair_key.size)
@@ -519,7 +521,9 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
     blk_bps: list[FloatArray] = []
     if run.background is not None:
         dest = run.background.destinations
-        n_j = dest.node.size
+        n_j = dest.weight.size
+        # Each destination is one virtual node, reached from any of its members (see _arcs).
+        dest_node = twin.static.n_nodes + np.arange(n_j, dtype=np.int64)
         mobile = np.flatnonzero(d["row_people_admitted"] > 0.0)
         point = np.arange(twin.demand.name.size)
         fixed_people = d["point_people"]
@@ -533,8 +537,8 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
             j = np.tile(np.arange(n_j), origins.size)
             share = np.repeat(people, n_j) * dest.weight[j]
             down, up = codes
-            parts_src += [dest.node[j], o]
-            parts_dst += [o, dest.node[j]]
+            parts_src += [dest_node[j], o]
+            parts_dst += [o, dest_node[j]]
             parts_bps += [share * pp[down], share * pp[up]]
             parts_cls += [
                 np.full(o.size, CLASS_NAMES.index(down), dtype=np.int64),
@@ -615,15 +619,32 @@ def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
     dst = np.asarray(links.dst)[use]
     names = np.asarray(state.nodes.name, dtype=str)
     resource = _link_resource(run, state)[use]
+    # Virtual arcs (link -1) join each background destination's members to its virtual node
+    # (n_ground + g) both ways: free and unlimited, so the routing picks the member.
+    if run.background is not None:
+        dest = run.background.destinations
+        members = dest.node[state.nodes.up[dest.node]]
+        v = n_ground + dest.group_of[state.nodes.up[dest.node]]
+        names = np.concatenate(
+            [names[:n_ground], np.array([f"{g} (any node)" for g in dest.names])]
+        )
+    else:
+        members = v = np.zeros(0, dtype=np.int64)
+    n_v = members.size
+    cap = np.asarray(links.capacity_bps, dtype=np.float64)[use]
+    lat = np.asarray(links.latency_s, dtype=np.float64)[use]
+    prop = np.asarray(links.propagation_s, dtype=np.float64)[use]
     return _Arcs(
-        src=np.concatenate([src, dst]),
-        dst=np.concatenate([dst, src]),
-        capacity_bps=np.tile(np.asarray(links.capacity_bps, dtype=np.float64)[use], 2),
-        latency_s=np.tile(np.asarray(links.latency_s, dtype=np.float64)[use], 2),
-        propagation_s=np.tile(np.asarray(links.propagation_s, dtype=np.float64)[use], 2),
-        link=np.tile(use, 2),
-        forward=np.concatenate([np.ones(use.size, bool), np.zeros(use.size, bool)]),
-        resource=np.tile(resource, 2),
+        src=np.concatenate([src, dst, members, v]),
+        dst=np.concatenate([dst, src, v, members]),
+        capacity_bps=np.concatenate([cap, cap, np.full(2 * n_v, np.inf)]),
+        latency_s=np.concatenate([lat, lat, np.zeros(2 * n_v)]),
+        propagation_s=np.concatenate([prop, prop, np.zeros(2 * n_v)]),
+        link=np.concatenate([use, use, np.full(2 * n_v, -1, dtype=np.int64)]),
+        forward=np.concatenate(
+            [np.ones(use.size, bool), np.zeros(use.size, bool), np.ones(2 * n_v, bool)]
+        ),
+        resource=np.concatenate([resource, resource, np.full(2 * n_v, "anycast")]),
         node_name=names,
     )
 
@@ -634,8 +655,9 @@ def _per_link(
     """An arc quantity as (forward, reverse) arrays per link (``fill`` where unusable)."""
     fwd = np.full(n_links, fill)
     rev = np.full(n_links, fill)
-    fwd[arcs.link[arcs.forward]] = values[arcs.forward]
-    rev[arcs.link[~arcs.forward]] = values[~arcs.forward]
+    real = arcs.link >= 0
+    fwd[arcs.link[arcs.forward & real]] = values[arcs.forward & real]
+    rev[arcs.link[~arcs.forward & real]] = values[~arcs.forward & real]
     return fwd, rev
 
 
