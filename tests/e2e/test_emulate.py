@@ -46,6 +46,9 @@ MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
 STEP_WALL_S = 5.0
 #: Rate configured on the emulated path for the throughput check (the relay's working range).
 RATE_BPS = 20e6
+#: Generous bound on any start or stop the test waits for (each takes about a second idle; a
+#: loaded 2-core machine stretches that several times): the waits end on the event, not on it.
+LIMIT_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +139,7 @@ def _assert_isolated(emu: Emulation) -> None:
         for where in ("src", "dst"):
             argv = [sys.executable, "-c", _ESCAPE, str(port), *targets]
             p = emu.popen(where, argv, stdout=subprocess.PIPE)
-            out, _ = p.communicate(timeout=20)
+            out, _ = p.communicate(timeout=LIMIT_S)
             assert p.returncode == 0
             refused = sorted(f"{t} {errno.ENETUNREACH}" for t in targets)
             assert sorted(out.splitlines()) == refused
@@ -162,7 +165,10 @@ def test_two_segment_path_follows_a_step_change_of_delay(step_run: Path) -> None
     np.testing.assert_allclose(steps["predicted_rtt_ms"] - twin, 4 * 92 * 8 / RATE_BPS * 1e3)
     measured = steps["rtt_p50_ms"].to_numpy()
     tol = 1.0 + 0.05 * twin
-    assert np.all(np.abs(measured - steps["predicted_rtt_ms"]) <= tol), (measured, twin)
+    # (The message names the processes' priorities: without real-time priority a loaded
+    # machine delays the relay itself, which no measurement may hide.)
+    why = (measured, twin, result.meta["priority"], result.meta["excluded_ms"])
+    assert np.all(np.abs(measured - steps["predicted_rtt_ms"]) <= tol), why
     # Echoes are not lost on a path without loss (the bulk probe's queue may drop a few).
     assert np.all(steps["rtt_received"] >= 0.95 * steps["rtt_sent"])
     ratio = steps["goodput_bps"] / steps["predicted_goodput_bps"]
@@ -187,9 +193,6 @@ with Emulation(s) as emu:
     print(emu.tag, inside.pid, flush=True)
     time.sleep(600)
 """
-#: Generous bound on any start or stop the test waits for (each takes about a second idle; a
-#: loaded 2-core machine stretches that several times): the waits end on the event, not on it.
-LIMIT_S = 120.0
 #: Ctrl-C at a terminal reaches a command whose SIGINT has its default action. A test runner
 #: started in the background of a non-interactive shell has SIGINT ignored, and its children
 #: inherit that (Python then installs no handler), so the command gets its default explicitly.
@@ -411,7 +414,8 @@ def test_leo_pass_replayed_for_60_s_with_a_user_server_and_client(leo_run: Path)
     np.testing.assert_allclose(steps["twin_rtt_ms"], twin["rtt_ms"])
     assert twin["path_change"].any()  # the pass changes route inside the minute
     err = steps["rtt_p50_ms"] - steps["predicted_rtt_ms"]
-    assert np.all(np.abs(err) <= 1.0 + 0.05 * steps["twin_rtt_ms"]), err.tolist()
+    why = (err.tolist(), out["meta"]["priority"], out["meta"]["excluded_ms"])
+    assert np.all(np.abs(err) <= 1.0 + 0.05 * steps["twin_rtt_ms"]), why
     rtt = pq.read_table(leo_run / "emulation_rtt.parquet").to_pandas()
     assert rtt["time_s"].max() == pytest.approx(60.0, abs=0.5)
     # The RTT falls at some steps: no echo overtakes an earlier one, and none is lost.

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tsunagu.emulate.netns import exited
-from tsunagu.emulate.probe import SO_TIMESTAMPNS, arrival, stamped_socket
+from tsunagu.emulate.probe import SO_TIMESTAMPNS, arrival, priority_of, stamped_socket
 from tsunagu.emulate.session import _bound_ports, _line_before
 
 
@@ -87,3 +87,16 @@ def test_bound_ports_lists_a_listening_tcp_and_a_bound_udp_socket() -> None:
         tcp.listen()
         assert ("tcp", t_port) in _bound_ports(os.getpid())
     assert ("tcp", t_port) not in _bound_ports(os.getpid())
+
+
+def test_priority_of_names_the_policy_and_level() -> None:
+    assert priority_of(os.getpid()) in {f"nice {n}" for n in range(-20, 20)} | {
+        f"fifo {n}" for n in range(1, 100)
+    }
+    p = subprocess.Popen(["sleep", "30"])
+    try:
+        os.setpriority(os.PRIO_PROCESS, p.pid, 19)
+        assert priority_of(p.pid) == "nice 19"
+    finally:
+        p.kill()
+        p.wait()

@@ -57,16 +57,28 @@ _TIMESPEC = struct.Struct("qq")
 _MAX_LAG_S = 1.0
 
 
-def realtime(priority: int = 1) -> bool:
-    """Run at real-time priority (SCHED_FIFO) where allowed; whether it was granted.
+def realtime(priority: int = 1) -> str:
+    """Run ahead of the machine's other processes where allowed; how (see :func:`priority_of`).
 
-    A timing probe must not wait behind the other processes of a busy machine (it sleeps in
-    select/recv, so it cannot starve them)."""
+    Real-time priority (SCHED_FIFO ``priority``) first: a timing probe must not wait behind the
+    other processes of a busy machine (it sleeps in select/recv, so it cannot starve them).
+    Where that is refused (no CAP_SYS_NICE, or a container's cgroup with no real-time budget)
+    the highest time-sharing priority (nice -20) instead, which still wins most wake-ups
+    against ordinary processes but not all: the emulation reports which one it got.
+    """
     try:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
     except (PermissionError, OSError, AttributeError):
-        return False
-    return True
+        with contextlib.suppress(PermissionError, OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, -20)
+    return priority_of(os.getpid())
+
+
+def priority_of(pid: int) -> str:
+    """``"fifo N"`` (real-time), ``"nice N"`` (time-sharing at niceness N) of process ``pid``."""
+    if os.sched_getscheduler(pid) == os.SCHED_FIFO:
+        return f"fifo {os.sched_getparam(pid).sched_priority}"
+    return f"nice {os.getpriority(os.PRIO_PROCESS, pid)}"
 
 
 def stamped_socket() -> socket.socket:

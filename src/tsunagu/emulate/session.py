@@ -56,7 +56,7 @@ from tsunagu.emulate.netns import (
     require_privileges,
     run_in,
 )
-from tsunagu.emulate.probe import HEADER, goodput_bps
+from tsunagu.emulate.probe import HEADER, goodput_bps, priority_of
 from tsunagu.emulate.schedule import Schedule
 
 __all__ = ["Emulation", "EmulationResult"]
@@ -146,8 +146,8 @@ class Emulation:
         self._procs: list[subprocess.Popen[str]] = []
         self._old_term: Any = None
         self.netem = False
-        #: Per process kind, whether it runs at real-time priority (SCHED_FIFO).
-        self.realtime: dict[str, bool] = {}
+        #: Per process kind, its scheduling priority once started ("fifo 2", "nice -20", ...).
+        self.priority: dict[str, str] = {}
 
     @property
     def src_ns(self) -> str:
@@ -331,11 +331,13 @@ class Emulation:
             while time.monotonic() < t0:
                 time.sleep(0.005)
         user_client = self.popen("src", client, env=env) if client else None
-        out, _ = rtt.communicate(timeout=wall_end + 30.0)
+        # Each ends on its own (the RTT probe after its drain, the bulk one after its last
+        # window, the sink when its stdin closes); the limits only bound a hung process.
+        out, _ = rtt.communicate(timeout=wall_end + drain + self.start_limit_s)
         sink_out = ""
         if bulk is not None and sink is not None:
-            bulk.wait(timeout=30.0)
-            sink_out, _ = sink.communicate(timeout=30.0)
+            bulk.wait(timeout=self.start_limit_s)
+            sink_out, _ = sink.communicate(timeout=self.start_limit_s)
         codes: dict[str, int | None] = {}
         for name, p in (("server", user_server), ("client", user_client)):
             if p is not None:
@@ -344,7 +346,7 @@ class Emulation:
         _stop(echo)
         result = self._result(t0, out, sink_out, windows, probe_bytes, codes)
         result.meta["server_listening_s"] = listening_s
-        result.meta["realtime"] = dict(self.realtime)
+        result.meta["priority"] = dict(self.priority)
         result.meta["relay"] = self._stop_relay()
         return result
 
@@ -367,7 +369,15 @@ class Emulation:
                     f"the {name} process did not start: {(line + err).strip()[-400:]}"
                 )
             with contextlib.suppress(OSError):
-                self.realtime[name] = os.sched_getscheduler(p.pid) == os.SCHED_FIFO
+                self.priority[name] = priority_of(p.pid)
+            if name == "relay" and not self.priority.get(name, "").startswith("fifo"):
+                log.warning(
+                    "the relay runs without real-time priority (%s): on a loaded machine its "
+                    "delays overshoot by milliseconds; run as root with CAP_SYS_NICE and a "
+                    "real-time budget (sysctl kernel.sched_rt_runtime_us, the cgroup's "
+                    "cpu.rt_runtime_us)",
+                    self.priority.get(name, "unknown"),
+                )
 
     def _stop_relay(self) -> list[dict[str, int]]:
         """End the relay (stdin closed) and return its per-queue counters."""
@@ -375,7 +385,8 @@ class Emulation:
         if relay is None:
             return []
         try:
-            out, _ = relay.communicate(timeout=5.0)  # closes its stdin: the relay ends
+            # Closing its stdin ends the relay; it prints its counters and exits.
+            out, _ = relay.communicate(timeout=self.start_limit_s)
         except subprocess.TimeoutExpired:
             _stop(relay)
             return []
