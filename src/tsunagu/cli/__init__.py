@@ -128,6 +128,12 @@ def run(
         f"{summary['counts']['links']} links · {summary['counts']['satellites']} satellites · "
         f"{summary['counts']['ran_sites']:,} RAN sites · ran in {summary['runtime_s']:.1f} s"
     )
+    traffic = summary.get("traffic") or {}
+    if traffic:
+        console.print(
+            f"traffic: {say(str(traffic['label']))}, {traffic['year']} "
+            f"(base {traffic['base_year']}, ×{traffic['scale']:g})"
+        )
     console.print(
         f"results: {say(out_dir)}"
         + (f" · report: {say(out_dir / 'report.html')}" if report else "")

@@ -163,6 +163,16 @@ def run_twin(
     )
     summary = dict(result.summary)
     summary["kpis"] = finite_or_none(kpis)
+    section = sc.traffic
+    summary["traffic"] = {
+        "label": section.label if section.enabled else "none (AI traffic only)",
+        "enabled": section.enabled,
+        "base_year": section.base_year,
+        "year": section.year,
+        "share": section.share,
+        "scale": section.scale,
+        "destinations": dict(section.destinations),
+    }
     for block in ("per_service", "per_region"):
         summary[block] = {
             name: {**stats, **finite_or_none(dist[block].get(name, {}))}
