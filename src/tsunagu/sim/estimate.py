@@ -22,7 +22,10 @@ and element size — nothing is measured or fitted:
   columns at 4 bytes per character and 10 float64 columns);
 * ``ntn_rtt``: positions at every RTT sample, the laser links of every sample and the
   hop-by-hop paths of every place pair;
-* ``ntn_tracks``: half an hour of ground tracks at one sample a minute.
+* ``ntn_tracks``: half an hour of ground tracks at one sample a minute;
+* ``latency_histograms``: the two weight histograms per (service, region) of
+  :mod:`tsunagu.sim.latency` (``HIST_BINS + 2`` float64 each; regions: all of the prefecture
+  table's, an upper bound) and one step's draws (about 24 float64 per drawn request).
 
 The caller adds the interpreter's own footprint (``baseline_bytes``, e.g. the resident set of the
 process before the run). :func:`check_memory` compares the total with the budget
@@ -161,6 +164,12 @@ def estimate_run(
     if sats:
         track_t = int(min(_TRACK_WINDOW_S, tl.duration_s) // _TRACK_STEP_S) + 1
         parts["ntn_tracks"] = float(track_t * sats * (3 * _F8 + 5 * _F8 + name_bytes))
+    from tsunagu.geo import load_prefectures
+    from tsunagu.sim.latency import HIST_BINS, SAMPLES_PER_GROUP
+
+    groups = services * len(set(load_prefectures().region))
+    draws = groups * math.ceil(SAMPLES_PER_GROUP / max(steps, 1))
+    parts["latency_histograms"] = float(2 * groups * (HIST_BINS + 2) * _F8 + draws * 24 * _F8)
     return RunEstimate(
         steps=steps,
         satellites=sats,
