@@ -582,3 +582,12 @@ def test_handovers_are_counted_per_pair() -> None:
     rs = _series([[1e6, 1e6], [1e6, 1e6]], paths, [0.0, 1.0])
     assert rs.handovers.tolist() == [1, 0]
     assert rs.path_changes.tolist() == [1, 0]
+
+
+def test_city_names_without_their_accents() -> None:
+    # GeoNames writes "Mödling" and "Klagenfurt am Wörthersee"; their ASCII spellings, which
+    # are not among the records' alternate names, find them too (the docstring's "ASCII name")
+    g = routing.resolve_places(["Modling", "klagenfurt am worthersee", "Mödling"])
+    assert g.lat_deg[0] == pytest.approx(48.09, abs=0.05)
+    assert g.lat_deg[1] == pytest.approx(46.62, abs=0.05)
+    assert g.lat_deg[2] == g.lat_deg[0]

