@@ -380,9 +380,9 @@ def route_stage(run: RunSetup, s: Step) -> None:
     # ---- every demand of the step, by (source node, destination node) -------------------
     demands = _step_demands(run, s, placed, site_of)
     # Satellites carry no transit (see _arcs): the routing graph is the ground network and
-    # one virtual node per background destination.
+    # two virtual nodes per background destination.
     n_dest = run.background.destinations.weight.size if run.background else 0
-    n_nodes = twin.static.n_nodes + n_dest
+    n_nodes = twin.static.n_nodes + 2 * n_dest
     key = demands.src * n_nodes + demands.dst
     pair_key, pair_of = np.unique(key, return_inverse=True)
     pair_bps = np.bincount(pair_of, weights=demands.bps, minlength=pair_key.size)
@@ -522,8 +522,10 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
     if run.background is not None:
         dest = run.background.destinations
         n_j = dest.weight.size
-        # Each destination is one virtual node, reached from any of its members (see _arcs).
-        dest_node = twin.static.n_nodes + np.arange(n_j, dtype=np.int64)
+        # Each destination is a virtual source of its downloads and a virtual sink of its
+        # uploads, joined to its members (see _arcs).
+        dest_src = twin.static.n_nodes + np.arange(n_j, dtype=np.int64)
+        dest_dst = dest_src + n_j
         mobile = np.flatnonzero(d["row_people_admitted"] > 0.0)
         point = np.arange(twin.demand.name.size)
         fixed_people = d["point_people"]
@@ -537,8 +539,8 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
             j = np.tile(np.arange(n_j), origins.size)
             share = np.repeat(people, n_j) * dest.weight[j]
             down, up = codes
-            parts_src += [dest_node[j], o]
-            parts_dst += [o, dest_node[j]]
+            parts_src += [dest_src[j], o]
+            parts_dst += [o, dest_dst[j]]
             parts_bps += [share * pp[down], share * pp[up]]
             parts_cls += [
                 np.full(o.size, CLASS_NAMES.index(down), dtype=np.int64),
@@ -619,24 +621,28 @@ def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
     dst = np.asarray(links.dst)[use]
     names = np.asarray(state.nodes.name, dtype=str)
     resource = _link_resource(run, state)[use]
-    # Virtual arcs (link -1) join each background destination's members to its virtual node
-    # (n_ground + g) both ways: free and unlimited, so the routing picks the member.
+    # Virtual arcs (link -1), free and unlimited, so the routing picks the member: from each
+    # destination's download source (n_ground + g) to its members, and from its members to
+    # its upload sink (n_ground + G + g). Neither node has arcs both in and out, so no path
+    # passes through one from a member to another.
     if run.background is not None:
         dest = run.background.destinations
-        members = dest.node[state.nodes.up[dest.node]]
-        v = n_ground + dest.group_of[state.nodes.up[dest.node]]
-        names = np.concatenate(
-            [names[:n_ground], np.array([f"{g} (any node)" for g in dest.names])]
-        )
+        up = state.nodes.up[dest.node]
+        n_g = dest.weight.size
+        members = dest.node[up]
+        v_src = n_ground + dest.group_of[up]
+        v_dst = v_src + n_g
+        label = np.array([f"{g} (any node)" for g in dest.names])
+        names = np.concatenate([names[:n_ground], label, label])
     else:
-        members = v = np.zeros(0, dtype=np.int64)
+        members = v_src = v_dst = np.zeros(0, dtype=np.int64)
     n_v = members.size
     cap = np.asarray(links.capacity_bps, dtype=np.float64)[use]
     lat = np.asarray(links.latency_s, dtype=np.float64)[use]
     prop = np.asarray(links.propagation_s, dtype=np.float64)[use]
     return _Arcs(
-        src=np.concatenate([src, dst, members, v]),
-        dst=np.concatenate([dst, src, v, members]),
+        src=np.concatenate([src, dst, v_src, members]),
+        dst=np.concatenate([dst, src, members, v_dst]),
         capacity_bps=np.concatenate([cap, cap, np.full(2 * n_v, np.inf)]),
         latency_s=np.concatenate([lat, lat, np.zeros(2 * n_v)]),
         propagation_s=np.concatenate([prop, prop, np.zeros(2 * n_v)]),
