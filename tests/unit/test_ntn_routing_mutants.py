@@ -574,6 +574,15 @@ def test_default_grazing_altitude_is_80_km() -> None:
         shells, [(f"0,{-lon}", f"0,{lon}")], [0.0], sat_ecef_m=sats, min_elevation_deg=80.0
     )
     assert np.isfinite(w.rtt_s[0, 0])
+    w400 = routing.walker_rtt_series(
+        shells,
+        [(f"0,{-lon}", f"0,{lon}")],
+        [0.0],
+        sat_ecef_m=sats,
+        min_elevation_deg=80.0,
+        min_grazing_altitude_m=400e3,
+    )
+    assert np.isinf(w400.rtt_s[0, 0])  # the walker's own argument reaches the ISL check
 
 
 def test_handovers_are_counted_per_pair() -> None:
@@ -591,3 +600,16 @@ def test_city_names_without_their_accents() -> None:
     assert g.lat_deg[0] == pytest.approx(48.09, abs=0.05)
     assert g.lat_deg[1] == pytest.approx(46.62, abs=0.05)
     assert g.lat_deg[2] == g.lat_deg[0]
+
+
+def test_sub_metre_ranges_and_one_step_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = _one_ground()
+    _, rule = routing._check_gsl(g, 25.0, "max_range", 0.5)  # any range > 0 m is a range
+    assert rule.max_range_m.tolist() == [0.5]
+    # geometry in chunks of one step (more steps than satellites): every step is routed
+    monkeypatch.setattr(routing, "_CHUNK_ELEMENTS", 1)
+    sats = np.concatenate([_overhead(550e3), _overhead(600e3), _overhead(650e3)])
+    rs = routing.route_series(
+        sats, [0.0, 1.0, 2.0], np.zeros((0, 2)), _twin_points(), [("A", "B")], 80.0
+    )
+    np.testing.assert_array_equal(rs.length_m[:, 0], [1100e3, 1200e3, 1300e3])
