@@ -98,6 +98,17 @@ def test_a_run_streams_progress_and_serves_its_results(world: World) -> None:
     assert rows[0]["demand"] == flows["demand"][2].as_py()
     steps = pq.read_table(io.BytesIO(a.get(f"/v1/runs/{rid}/tables/steps?format=parquet").content))
     assert steps.num_rows == 2
+    # The coupled run's tables: traffic per class, link loads, latency distributions.
+    traffic = a.get(f"/v1/runs/{rid}/tables/traffic?limit=100").json()["rows"]
+    assert {r["class"] for r in traffic} == {
+        "ai",
+        "fixed_down",
+        "fixed_up",
+        "mobile_down",
+        "mobile_up",
+    }
+    for table in ("link_loads", "latency"):
+        assert a.get(f"/v1/runs/{rid}/tables/{table}?limit=1").status_code == 200
     geo = a.get(f"/v1/runs/{rid}/geojson")
     assert geo.headers["content-type"] == "application/geo+json"
     layers = {f["properties"]["layer"] for f in geo.json()["features"]}

@@ -76,6 +76,9 @@ TableName = Literal[
     "lightpaths",
     "ntn_rtt",
     "ntn_tracks",
+    "link_loads",
+    "traffic",
+    "latency",
 ]
 
 
