@@ -16,6 +16,7 @@ from tsunagu.net.flow import (
     allocate_paths,
     mm1_sojourn_time_s,
     route_and_allocate,
+    wardrop_msa,
 )
 
 
@@ -208,3 +209,22 @@ def test_many_sources_to_one_destination_walk_the_reversed_tree() -> None:
     )  # fmt: skip
     assert [r.demand_path(f).tolist() for f in range(3)] == [[3], [1, 2], [2]]
     np.testing.assert_allclose(r.demand_delay_s, [2.5, 2.0, 1.0])
+
+
+def test_line_search_stops_when_its_steps_stall() -> None:
+    """Braess at 6,000 (interior equilibrium): Frank-Wolfe approaches it with ever smaller
+    steps; with ``min_step`` it stops after five steps in a row below it, before reaching the
+    gap, at loads within 1 % of the demand of the closed form (4,500 / 1,500 / 1,500 / 4,500 /
+    3,000)."""
+
+    def cost(x: np.ndarray) -> np.ndarray:
+        return np.array([x[0] / 100.0, 45.0, 45.0, x[3] / 100.0, 0.0])
+
+    args = (4, [0, 1, 0, 2, 1], [1, 3, 2, 3, 2], [0], [3], [6000.0], cost)
+    full = wardrop_msa(*args, max_iterations=400, relative_gap=1e-12, step_rule="line-search")
+    stalled = wardrop_msa(
+        *args, max_iterations=400, relative_gap=1e-12, step_rule="line-search", min_step=1e-2
+    )
+    assert 5 < stalled.iterations < full.iterations
+    np.testing.assert_allclose(stalled.arc_load_bps, [4500, 1500, 1500, 4500, 3000], atol=60.0)
+    np.testing.assert_allclose(stalled.path_share.sum(), 1.0, rtol=1e-12)

@@ -358,6 +358,8 @@ def wardrop_msa(
     max_iterations: int = 60,
     relative_gap: float = 1e-4,
     step_rule: str = "msa",
+    min_step: float = 0.0,
+    patience: int = 5,
 ) -> Equilibrium:
     """Route demands to a Wardrop (user) equilibrium by the method of successive averages.
 
@@ -383,6 +385,11 @@ def wardrop_msa(
         Pierskalla, Transp. Res. 9, 1975), found by bisection on its directional derivative
         ``Σ (y − x) t(x + λ (y − x))``. The line search converges in far fewer steps where
         costs are steep (a capacity penalty), where MSA's fixed steps oscillate.
+    min_step, patience : float, int
+        Line search only: stop once ``patience`` consecutive steps were below ``min_step``
+        (0: never). Frank–Wolfe then zigzags between two AON solutions, each step moving every
+        path's share by less than ``min_step``; the gap criterion alone would run on to
+        ``max_iterations``.
 
     Returns
     -------
@@ -428,6 +435,7 @@ def wardrop_msa(
     iterations = 0
     weights = np.zeros(0)  # share of its demand on each known path
     reverse = _reverse_side(d_src, d_dst)
+    small = 0  # consecutive line-search steps below min_step
     for k in range(max_iterations):
         t = cost(load)
         kappa, f_hop, a_hop = _aon(g, t, d_src, d_dst, reverse)
@@ -468,7 +476,10 @@ def wardrop_msa(
         weights = np.concatenate([weights * (1.0 - step), np.zeros(n_paths - weights.size)])
         np.add.at(weights, hit, step)
         load = load + step * (y - load)
-    else:
+        small = small + 1 if (min_step > 0.0 and k > 0 and step < min_step) else 0
+        if small >= patience:
+            break  # the line search has stalled: further steps barely move any share
+    if iterations == max_iterations or small >= patience:
         t = cost(load)
         kappa, _, _ = _aon(g, t, d_src, d_dst, reverse)
         routed = np.isfinite(kappa)
@@ -728,6 +739,7 @@ def route_and_allocate(
     allocation_tolerance: float = _ALLOCATION_TOL,
     overload_penalty_s: float = 0.0,
     step_rule: str = "msa",
+    min_step: float = 0.0,
 ) -> FlowResult:
     """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
 
@@ -748,7 +760,7 @@ def route_and_allocate(
         binding resource; default ``"link"``.
     mean_packet_bits, utilisation_cap, overload_penalty_s
         Of the routing cost, :func:`mm1_link_cost` (the reported delays are M/M/1 alone).
-    max_iterations, relative_gap, step_rule
+    max_iterations, relative_gap, step_rule, min_step
         Of the routing, :func:`wardrop_msa`.
     allocation_iterations, allocation_tolerance
         Of the allocation, :func:`allocate_paths` (``max_iterations``, ``tolerance``).
@@ -794,6 +806,7 @@ def route_and_allocate(
         max_iterations=max_iterations,
         relative_gap=relative_gap,
         step_rule=step_rule,
+        min_step=min_step,
     )
     path_offered = d[eq.path_demand] * eq.path_share
     path_carried, pass_fraction, path_binding = allocate_paths(

@@ -80,6 +80,10 @@ PACKET_BITS = 1500.0 * 8.0
 #: allocation's final scaling keeps every link within capacity whatever the residual).
 ALLOCATION_TOLERANCE = 1e-6
 
+#: The routing stops once five line-search steps in a row move every path's share by less
+#: than this (Frank-Wolfe's zigzag near the equilibrium; tsunagu.net.flow.wardrop_msa).
+ROUTING_MIN_STEP = 1e-3
+
 #: Columns of ``link_loads.parquet``: every link's capacity, load and queueing per step.
 LINK_LOADS_SCHEMA = pa.schema(
     [
@@ -403,6 +407,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
         allocation_tolerance=ALLOCATION_TOLERANCE,
         overload_penalty_s=sc.capacity.routing_overload_penalty_s,
         step_rule="line-search",
+        min_step=ROUTING_MIN_STEP,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
