@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tsunagu.errors import ScenarioError
 from tsunagu.ran import sinr
 from tsunagu.ran.layout import hex_sites_m, three_sector_cells
 
@@ -156,3 +157,102 @@ def test_hashed_draws_follow_the_documented_construction() -> None:
     # broadcasting of the two key parts
     assert sinr.hashed_uniform(3, [1, 2, 3], 4, 0).shape == (3,)
     assert sinr.hashed_uniform(3, 1, 4, 0).shape == (1,)
+
+
+# --------------------------------------------------------------------------- link budget wiring
+
+
+def _one(az_deg: float = 0.0, **kw: object) -> sinr.CellLayer:
+    args: dict[str, object] = {
+        "x_m": [0.0],
+        "y_m": [0.0],
+        "height_m": [25.0],
+        "azimuth_deg": [az_deg],
+        "tilt_deg": [102.0],
+        "tx_power_dbm": [46.0],
+        "site": [0],
+        "freq_ghz": 3.5,
+        "bandwidth_hz": 20e6,
+        "environment": "uma",
+    }
+    args.update(kw)
+    return sinr.CellLayer(**args)  # type: ignore[arg-type]
+
+
+def test_sector_gain_peaks_towards_the_boresight() -> None:
+    # Users on a 300 m circle around a cell pointing at 120° (counter-clockwise from x): the
+    # coupling gain peaks at bearing 120°, is symmetric about it, and 60° off boresight it is
+    # lower by the Table 7.3-1 horizontal cut 12 (60/65)² = 10.225 dB (same path loss, same
+    # zenith angle, the vertical array factor does not depend on azimuth).
+    bearing = np.arange(0.0, 360.0, 15.0)
+    ue = 300.0 * np.column_stack([np.cos(np.radians(bearing)), np.sin(np.radians(bearing))])
+    g = sinr.downlink_sinr(ue, 1.5, _one(120.0)).coupling_gain_db
+    assert bearing[int(np.argmax(g))] == 120.0
+    by = dict(zip(bearing.tolist(), g.tolist(), strict=True))
+    for off in (15.0, 45.0, 90.0):
+        assert by[120.0 + off] == pytest.approx(by[120.0 - off], abs=1e-9)
+    assert by[120.0] - by[180.0] == pytest.approx(12.0 * (60.0 / 65.0) ** 2, abs=1e-9)
+
+
+def test_element_gain_per_cell_follows_the_cell_index() -> None:
+    # Two co-located cells, same pattern, element gains 11 and 5 dBi (default 8): their
+    # coupling gains differ by exactly 6 dB, whatever order the candidates are listed in.
+    cells = sinr.CellLayer(
+        x_m=[0.0, 0.0],
+        y_m=[0.0, 0.0],
+        height_m=[25.0, 25.0],
+        azimuth_deg=[0.0, 0.0],
+        tilt_deg=[102.0, 102.0],
+        tx_power_dbm=[46.0, 46.0],
+        site=[0, 0],
+        freq_ghz=3.5,
+        bandwidth_hz=20e6,
+        environment="uma",
+        element_gain_dbi=np.array([11.0, 5.0]),
+    )
+    ref = sinr.downlink_sinr([[200.0, 0.0]], 1.5, _one()).coupling_gain_db[0]
+    for order in ([[0, 1]], [[1, 0]]):
+        res = sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells, cell_index=order)
+        assert res.serving_cell[0] == 0
+        assert float(res.coupling_gain_db[0]) == pytest.approx(float(ref) + 3.0, abs=1e-9)
+        # the 5 dBi cell interferes 6 dB below the serving one
+        assert float(res.sir_db[0]) == pytest.approx(6.0, abs=1e-9)
+
+
+def test_tx_power_override_shifts_received_power_only() -> None:
+    cells = _one()
+    base = sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells)
+    low = sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells, tx_power_dbm=40.0)
+    assert float(low.serving_rx_dbm[0]) == pytest.approx(float(base.serving_rx_dbm[0]) - 6.0)
+    assert float(low.coupling_gain_db[0]) == pytest.approx(float(base.coupling_gain_db[0]))
+
+
+def test_unserved_and_uninterfered_users_are_minus_infinity() -> None:
+    xy = np.array([[-300.0, 0.0], [300.0, 0.0]])
+    cells = _cells(xy, np.array([0, 1]))
+    none = sinr.downlink_sinr([[0.0, 0.0]], 1.5, cells, cell_on=[False, False])
+    for arr in (none.serving_rx_dbm, none.coupling_gain_db, none.interference_dbm):
+        assert np.isneginf(arr[0])
+    assert np.isneginf(none.sinr_db[0])
+    assert np.isneginf(none.sir_db[0])
+    # one cell off: it neither serves nor interferes
+    one = sinr.downlink_sinr([[0.0, 0.0]], 1.5, cells, cell_on=[True, False])
+    assert one.serving_cell[0] == 0
+    assert np.isneginf(one.interference_dbm[0])
+    assert np.isposinf(one.sir_db[0])
+    # half-loaded cells: the other cell interferes at half its power, the serving one not at all
+    full = sinr.downlink_sinr([[-100.0, 0.0]], 1.5, cells)
+    half = sinr.downlink_sinr([[-100.0, 0.0]], 1.5, cells, cell_load=[0.5, 0.5])
+    want = float(full.interference_dbm[0]) - 10.0 * np.log10(2.0)
+    assert float(half.interference_dbm[0]) == pytest.approx(want, abs=1e-9)
+    # load 0 is accepted (an idle cell), NaN is not
+    idle = sinr.downlink_sinr([[-100.0, 0.0]], 1.5, cells, cell_load=[1.0, 0.0])
+    assert np.isposinf(idle.sir_db[0])
+    with pytest.raises(ScenarioError, match="cell_load"):
+        sinr.downlink_sinr([[-100.0, 0.0]], 1.5, cells, cell_load=[1.0, np.nan])
+
+
+def test_default_noise_figure_is_9_db() -> None:
+    # -174 dBm/Hz + 10 log10(20 MHz) + 9 dB = -91.99 dBm
+    res = sinr.downlink_sinr([[200.0, 0.0]], 1.5, _one())
+    assert res.noise_dbm == pytest.approx(-174.0 + 10.0 * np.log10(20e6) + 9.0, abs=1e-9)
