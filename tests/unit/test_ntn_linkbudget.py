@@ -330,3 +330,13 @@ def test_atmosphere_grid_defaults_and_limits() -> None:
     for bad in ({"step_deg": 0.0}, {"n_elevation": 1}):
         with pytest.raises(ModelRangeError):
             lb.AtmosphereGrid.build((33.0, 34.0), (133.0, 134.0), 2e9, 1.0, 0.6, 10.0, **bad)  # type: ignore[arg-type]
+
+
+def test_itur_slant_path_losses_rejects_the_poles() -> None:
+    # itur 0.4 returns NaN gas and cloud attenuation at latitude ±90°: refused with the fix.
+    from tsunagu.errors import ModelRangeError
+    from tsunagu.ntn.linkbudget import itur_slant_path_losses
+
+    for lat in (90.0, -90.0, float("nan")):
+        with pytest.raises(ModelRangeError, match="off the pole"):
+            itur_slant_path_losses(lat, 0.0, 20e9, 40.0, 1.0, 0.6)

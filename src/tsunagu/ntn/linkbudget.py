@@ -383,8 +383,13 @@ def itur_slant_path_losses(
             f"itur_slant_path_losses: elevation_deg must lie in [{MIN_ITUR_ELEVATION_DEG:g}, 90] "
             "degrees (ITU-R P.618 validity); raise the elevation mask to at least 5 degrees."
         )
-    if np.any(np.abs(lat) > 90.0) or not np.all(np.isfinite(lon)):
-        raise ModelRangeError("itur_slant_path_losses: latitudes must lie in [-90, 90] degrees.")
+    if np.any(~(np.abs(lat) < 90.0)) or not np.all(np.isfinite(lon)):
+        # itur 0.4's digital maps give NaN gas and cloud terms at the poles themselves.
+        raise ModelRangeError(
+            "itur_slant_path_losses: latitudes must lie strictly between -90 and 90 degrees "
+            "(the ITU-R digital maps are not defined at a pole); move the station off the pole, "
+            "e.g. to 89.9 degrees."
+        )
     shape = lat.shape
     if lat.size == 0:
         z = np.zeros(shape)
