@@ -228,3 +228,71 @@ def test_line_search_stops_when_its_steps_stall() -> None:
     assert 5 < stalled.iterations < full.iterations
     np.testing.assert_allclose(stalled.arc_load_bps, [4500, 1500, 1500, 4500, 3000], atol=60.0)
     np.testing.assert_allclose(stalled.path_share.sum(), 1.0, rtol=1e-12)
+
+
+def test_demands_alone_on_their_own_numbered_arcs_keep_their_paths() -> None:
+    # Regression: demand f routed on arc f alone once hashed its path to the same key as every
+    # other such demand, so the second was merged into the first's path and lost (no path).
+    r = route_and_allocate(
+        4, [0, 2], [1, 3], [10.0, 10.0], [0.0, 0.0], [0, 2, 2], [1, 3, 3], [8.0, 8.0, 1.0]
+    )
+    assert r.demand_carried_bps == pytest.approx([8.0, 8.0, 1.0])
+    assert r.arc_load_bps == pytest.approx([8.0, 9.0])
+    assert (r.demand_binding_kind == "").all()
+
+
+# --------------------------------------------------------------------------- arc groups
+# Two arcs that share one capacity (one physical direction represented twice, as the engine
+# does for a satellite's laser link in its download and upload planes).
+
+
+def test_grouped_arcs_share_their_capacity_in_the_allocation() -> None:
+    # Arcs 0→1 and 2→3 share 10 b/s; 8 b/s offered on each and no other path: the group passes
+    # 10/16 of what it is offered, so each demand carries 5 b/s (closed form), where separate
+    # 10 b/s arcs would carry all 16.
+    args = (4, [0, 2], [1, 3], [10.0, 10.0], [0.0, 0.0], [0, 2], [1, 3], [8.0, 8.0])
+    alone = route_and_allocate(*args, mean_packet_bits=1.0)
+    assert alone.demand_blocked_bps.tolist() == [0.0, 0.0]
+    r = route_and_allocate(*args, mean_packet_bits=1.0, arc_group=[7, 7])
+    assert r.demand_carried_bps == pytest.approx([5.0, 5.0], rel=1e-9)
+    assert r.demand_binding_arc.tolist() == [0, 1]
+    assert r.arc_load_bps == pytest.approx([5.0, 5.0], rel=1e-9)
+    assert r.arc_shared_load_bps == pytest.approx([10.0, 10.0], rel=1e-9)
+    assert r.arc_utilisation == pytest.approx([1.0, 1.0], rel=1e-9)
+    assert not r.arc_overloaded.any()
+
+
+def test_grouped_arcs_price_each_others_load_in_the_routing() -> None:
+    # Demand A (0→1, 6 b/s) has a direct arc (τ 0) and a detour (τ 1 ms), each 10 b/s. The
+    # direct arc shares its 10 b/s with arc 2→3, which carries demand B (6 b/s, no other path).
+    # Closed form with the overload price P = 1 s and negligible queueing (1e-9-bit packets):
+    # A fills the group's 4 b/s of room, then overloads it until P·over/C equals the detour's
+    # 1 ms, over = 1e-3 · 10 / 1 = 0.01 b/s, and sends the remaining ≈ 1.99 b/s on the detour.
+    # Without the group, all of A would stay on its direct arc.
+    args = (4, [0, 0, 2], [1, 1, 3], [10.0, 10.0, 10.0], [0.0, 1e-3, 0.0], [0, 2], [1, 3])
+    kw = {
+        "mean_packet_bits": 1e-9,
+        "overload_penalty_s": 1.0,
+        "step_rule": "line-search",
+        "max_iterations": 200,
+        "relative_gap": 1e-12,
+    }
+    alone = route_and_allocate(*args, [6.0, 6.0], **kw)  # type: ignore[arg-type]
+    assert alone.arc_offered_load_bps[1] == pytest.approx(0.0, abs=1e-6)
+    r = route_and_allocate(*args, [6.0, 6.0], arc_group=[0, 1, 0], **kw)  # type: ignore[arg-type]
+    # 5 % of the 0.01 b/s overload: the line search's residual (as in the ungrouped case).
+    assert r.arc_offered_load_bps[0] == pytest.approx(4.01, abs=5e-4)
+    assert r.arc_offered_load_bps[1] == pytest.approx(1.99, abs=5e-4)
+    assert r.arc_shared_load_bps[0] <= 10.0 * (1 + 1e-9)
+    assert r.demand_blocked_bps.sum() == pytest.approx(0.01, abs=1e-3)
+
+
+def test_arc_group_needs_one_capacity_per_group() -> None:
+    with pytest.raises(DataError, match="share one capacity"):
+        route_and_allocate(
+            3, [0, 1], [1, 2], [10.0, 5.0], [0.0, 0.0], [0], [2], [1.0], arc_group=[0, 0]
+        )
+    with pytest.raises(DataError, match="one per arc"):
+        route_and_allocate(
+            3, [0, 1], [1, 2], [10.0, 5.0], [0.0, 0.0], [0], [2], [1.0], arc_group=[0]
+        )

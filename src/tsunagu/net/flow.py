@@ -60,6 +60,18 @@ a demand with blocked traffic is the arc of smallest pass fraction ``a`` (the mo
 on the path where most of its traffic was blocked, named by arc id and the caller's arc kind;
 a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
 
+Shared capacity: arc groups
+---------------------------
+Several arcs may share one capacity (``arc_group``): one physical direction of a link that the
+caller represents by more than one arc, e.g. a satellite's laser link, which carries both the
+download and the upload plane of a routing graph whose satellites are split into an entry and
+an exit node (so that no ground traffic can transit them). The queueing delay and the overload
+price of every arc of a group are those of the group's total load, ``t_a = τ_a + T(Σ_{b∈g} x_b)``;
+the Jacobian of these costs is symmetric, so the equilibrium is still the minimum of a Beckmann
+objective (``Σ_a τ_a x_a + Σ_g ∫ T_g``) and the line search is unchanged. The allocation runs on
+the groups (a path's incidence counts each group once per arc it uses), and the binding arc of
+a loss is the path's arc in its binding group.
+
 Complexity
 ----------
 One AON step is one ``scipy.sparse.csgraph.dijkstra`` from each of the ``S`` distinct source
@@ -74,7 +86,7 @@ no Python loop over demands, arcs or paths.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -112,6 +124,8 @@ NO_PATH_KIND: Final = "no path"
 #: Pass fractions closer than this between two allocation iterations end the iteration.
 _ALLOCATION_TOL: Final = 1e-9
 _NO_PRED: Final = -9999
+#: Salt of a demand's id in its paths' keys (far above any arc id; see wardrop_msa).
+_DEMAND_SALT: Final = np.uint64(0xD6E8FEB86659FD93)
 
 
 # --------------------------------------------------------------------------- link cost
@@ -452,7 +466,9 @@ def wardrop_msa(
         h = np.zeros(d_src.size, dtype=np.uint64)
         np.add.at(h, f_hop, _mix64(a_hop.astype(np.uint64)))
         fr = np.flatnonzero(routed)
-        keys = _mix64(h[fr] ^ _mix64(fr.astype(np.uint64)))
+        # The demand's id enters salted: unsalted, demand f alone on arc f hashed to 0 like
+        # every other demand alone on its own-numbered arc, and merged with their paths.
+        keys = _mix64(h[fr] ^ _mix64(fr.astype(np.uint64) ^ _DEMAND_SALT))
         pos = np.searchsorted(known, keys)
         pos_c = np.minimum(pos, max(known.size - 1, 0))
         seen = (known.size > 0) & (known[pos_c] == keys) if known.size else np.zeros_like(pos, bool)
@@ -667,6 +683,9 @@ class FlowResult:
     incidence: sp.csr_matrix
     relative_gap: float
     iterations: int
+    #: Load of each arc's capacity group (its own load when arcs are not grouped): what its
+    #: utilisation, queueing delay and overload refer to.
+    arc_shared_load_bps: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def class_totals(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
         """Per demand class: (classes, offered, carried, blocked) in b/s."""
@@ -740,6 +759,7 @@ def route_and_allocate(
     overload_penalty_s: float = 0.0,
     step_rule: str = "msa",
     min_step: float = 0.0,
+    arc_group: npt.ArrayLike | None = None,
 ) -> FlowResult:
     """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
 
@@ -764,6 +784,9 @@ def route_and_allocate(
         Of the routing, :func:`wardrop_msa`.
     allocation_iterations, allocation_tolerance
         Of the allocation, :func:`allocate_paths` (``max_iterations``, ``tolerance``).
+    arc_group : array_like of int (A,), optional
+        Arcs with the same id share one capacity (see "Shared capacity" in the module notes);
+        their ``capacity_bps`` must be equal. Default: every arc is its own group.
 
     Returns
     -------
@@ -793,7 +816,18 @@ def route_and_allocate(
         if arc_kind is None
         else np.broadcast_to(np.asarray(arc_kind, dtype=np.str_), (n_arcs,))
     )
-    cost = mm1_link_cost(cap, tau, mean_packet_bits, utilisation_cap, overload_penalty_s)
+    grp, cap_g = _arc_groups(arc_group, cap, n_arcs)
+    grouped = cap_g.size < n_arcs
+    cost: CostFunction = mm1_link_cost(
+        cap, tau, mean_packet_bits, utilisation_cap, overload_penalty_s
+    )
+    if grouped:
+        cost = _grouped_cost(
+            mm1_link_cost(cap_g, 0.0, mean_packet_bits, utilisation_cap, overload_penalty_s),
+            tau,
+            grp,
+            cap_g.size,
+        )
     eq = wardrop_msa(
         n_nodes,
         src,
@@ -809,19 +843,35 @@ def route_and_allocate(
         min_step=min_step,
     )
     path_offered = d[eq.path_demand] * eq.path_share
-    path_carried, pass_fraction, path_binding = allocate_paths(
-        eq.incidence,
-        path_offered,
-        cap,
-        max_iterations=allocation_iterations,
-        tolerance=allocation_tolerance,
-    )
+    if grouped:
+        member = sp.csr_matrix(
+            (np.ones(n_arcs), (np.arange(n_arcs), grp)), shape=(n_arcs, cap_g.size)
+        )
+        inc_g = sp.csr_matrix(eq.incidence @ member)
+        path_carried, pass_g, binding_g = allocate_paths(
+            inc_g,
+            path_offered,
+            cap_g,
+            max_iterations=allocation_iterations,
+            tolerance=allocation_tolerance,
+        )
+        pass_fraction = pass_g[grp]
+        path_binding = _arc_in_group(eq.incidence, grp, binding_g)
+    else:
+        path_carried, pass_fraction, path_binding = allocate_paths(
+            eq.incidence,
+            path_offered,
+            cap,
+            max_iterations=allocation_iterations,
+            tolerance=allocation_tolerance,
+        )
     transposed = eq.incidence.T.tocsr()
     load = np.asarray(transposed @ path_carried, dtype=np.float64)
     offered_load = np.asarray(transposed @ path_offered, dtype=np.float64)
+    shared = np.bincount(grp, weights=load, minlength=cap_g.size)[grp] if grouped else load
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(np.isfinite(cap) & (cap > 0.0), load / cap, 0.0)
-    queue = mm1_sojourn_time_s(load, cap, mean_packet_bits, utilisation_cap)
+        util = np.where(np.isfinite(cap) & (cap > 0.0), shared / cap, 0.0)
+    queue = mm1_sojourn_time_s(shared, cap, mean_packet_bits, utilisation_cap)
     carried = np.bincount(eq.path_demand, weights=path_carried, minlength=n_dem)
     # Demands without any path carry nothing; a demand's carried sum can exceed its offer by
     # rounding only, so clip it there to keep offered = carried + blocked exact.
@@ -859,7 +909,7 @@ def route_and_allocate(
         arc_utilisation=np.asarray(util, dtype=np.float64),
         arc_queue_delay_s=queue,
         arc_pass_fraction=pass_fraction,
-        arc_overloaded=np.asarray(load > cap * (1.0 + 1e-9), dtype=bool),
+        arc_overloaded=np.asarray(shared > cap * (1.0 + 1e-9), dtype=bool),
         demand_class=cls,
         demand_offered_bps=d,
         demand_carried_bps=np.asarray(carried, dtype=np.float64),
@@ -873,4 +923,52 @@ def route_and_allocate(
         incidence=eq.incidence,
         relative_gap=eq.relative_gap,
         iterations=eq.iterations,
+        arc_shared_load_bps=np.asarray(shared, dtype=np.float64),
     )
+
+
+def _grouped_cost(
+    group_cost: CostFunction, tau: FloatArray, grp: IntArray, n_groups: int
+) -> CostFunction:
+    """Arc costs ``τ_a + T_g(x_g)`` from the group cost at each group's total load."""
+
+    def cost(load: FloatArray) -> FloatArray:
+        x_g = np.asarray(np.bincount(grp, weights=load, minlength=n_groups), dtype=np.float64)
+        return np.asarray(tau + group_cost(x_g)[grp], dtype=np.float64)
+
+    return cost
+
+
+def _arc_groups(
+    arc_group: npt.ArrayLike | None, cap: FloatArray, n_arcs: int
+) -> tuple[IntArray, FloatArray]:
+    """Dense group ids (A,) and each group's capacity; every arc alone when not given."""
+    if arc_group is None:
+        return np.arange(n_arcs, dtype=np.int64), cap
+    raw = np.asarray(arc_group)
+    if raw.shape != (n_arcs,) or (raw.size and not np.issubdtype(raw.dtype, np.integer)):
+        raise DataError(f"arc_group must be {n_arcs} integers, one per arc (got shape {raw.shape})")
+    _, grp = np.unique(raw, return_inverse=True)
+    grp = np.asarray(grp, dtype=np.int64).ravel()
+    cap_g = np.zeros(int(grp.max(initial=-1)) + 1)
+    cap_g[grp] = cap
+    same = (cap_g[grp] == cap) | (np.isnan(cap_g[grp]) & np.isnan(cap))
+    if not same.all():
+        a0 = int(np.flatnonzero(~same)[0])
+        raise DataError(
+            f"arcs of one arc_group share one capacity: arc {a0} has {cap[a0]} b/s where its "
+            f"group has {cap_g[grp[a0]]} b/s; give every arc of a group the group's capacity"
+        )
+    return grp, cap_g
+
+
+def _arc_in_group(incidence: sp.csr_matrix, grp: IntArray, group_of_path: IntArray) -> IntArray:
+    """Per path: its first arc in the group ``group_of_path`` (-1 where that is -1)."""
+    inc = incidence if incidence.has_sorted_indices else incidence.sorted_indices()
+    n_paths = inc.shape[0]
+    rows = np.repeat(np.arange(n_paths), np.diff(inc.indptr))
+    hit = (group_of_path[rows] >= 0) & (grp[inc.indices] == group_of_path[rows])
+    out = np.full(n_paths, -1, dtype=np.int64)
+    # Reverse assignment keeps the first (lowest) arc of each path in the group.
+    out[rows[hit][::-1]] = inc.indices[hit][::-1]
+    return out

@@ -4,12 +4,12 @@
 applied) into dense arrays over demand points × access technologies × compute sites:
 
 * access: terrestrial RAN (the point's cells, if up), HAPS (nearest platform whose footprint
-  covers the point) and LEO direct-to-device (shortest bent pipe via a gateway), each with its
-  one-way air/feeder latency, equipment delay and per-user rate;
+  covers the point) and LEO direct-to-device (the satellite of the shortest bent pipe), each
+  with its one-way air/feeder latency, equipment delay and per-user rate;
 * transport: the lowest-latency packet path over the network state from the access node (the
-  point's central office, the HAPS feeder node, or the LEO gateway) to each compute site, by
-  :func:`tsunagu.net.paths.shortest_paths`, and the path's availability (product of its links'
-  ``availability``);
+  point's central office, the HAPS platform, or the LEO satellite) to each compute site, by
+  :meth:`tsunagu.sim.twin.Twin.site_distances` (no transit through satellites), and the
+  path's availability (product of its links' ``availability``);
 * the geometry floor: the straight-line (chord) distance from the point to each site at the
   speed of light in vacuum — no path of any technology can beat it;
 * sites: GPUs, usable GPU capacity, board power, PUE, grid carbon intensity, ``up``.
@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import ScenarioError
-from tsunagu.net.paths import shortest_paths, walk
+from tsunagu.net.paths import walk
 from tsunagu.net.tables import NetworkState
 from tsunagu.sim.access import AccessContext, access_names, build_access_layers
 from tsunagu.sim.twin import Twin
@@ -191,7 +191,7 @@ def view_from_twin(
 
     # ---- transport -----------------------------------------------------------------------
     site_up = node_up[twin.idx_site].copy()
-    dist, pred = shortest_paths(st, twin.idx_site, weight="latency_s")
+    dist, pred = twin.site_distances(st)
     targets, inverse = np.unique(access_node, return_inverse=True)
     log_path = _path_log_availability(pred, twin.idx_site, targets, st)  # (S, T)
     transport = dist[:, targets][:, inverse.reshape(n_p, n_a)]  # (S, P, A)

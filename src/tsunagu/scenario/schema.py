@@ -226,6 +226,10 @@ class NtnSection(_Strict):
     isl_pattern: Literal["grid", "none"] = "grid"
     isl_max_range_km: PositiveFloat | None = None
     isl_min_grazing_km: NonNegativeFloat = 80.0
+    # Capacity of one ISL in each direction, shared by the traffic it relays both ways to and
+    # from users (None: unlimited). The national run's state holds the ISLs among the
+    # satellites that can serve its area (tsunagu.sim.twin.Twin.state).
+    isl_capacity_bps: PositiveFloat | None = None
     rtt_pairs: list[tuple[str, str]] = []
     rtt_step_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 300.0
 

@@ -316,10 +316,13 @@ class HapsLayer:
 
 
 class LeoLayer:
-    """LEO direct-to-device: the shortest bent pipe user → satellite → gateway this step.
+    """LEO direct-to-device: the satellite of the shortest bent pipe user → satellite →
+    gateway this step.
 
-    The access node is the gateway; the resource is the serving satellite's user beam, with
-    ``beam_capacity_bps`` of its constellation (unlimited when unset).
+    The access node is the serving satellite: the routing carries the traffic on from there
+    over the gateway feeders (each with its capacity) and the ISLs of the step's state. The
+    resource is the satellite's user beam, with ``beam_capacity_bps`` of its constellation
+    (unlimited when unset); the one-way delay is the user–satellite slant range.
     """
 
     name = "leo"
@@ -353,10 +356,8 @@ class LeoLayer:
             up_sat = np.ones(n_sat, dtype=bool)
         mask = np.array([self._const[o].min_elevation_deg for o in ctx.sat_owner])
         s_idx = np.full(n_p, -1, dtype=np.int64)
-        g_idx = np.full(n_p, -1, dtype=np.int64)
-        s_len = np.full(n_p, np.inf)
         if need.size and up_sat.any():
-            s_sub, g_sub, len_sub = best_bent_pipe(
+            s_sub, _, _ = best_bent_pipe(
                 twin.demand.ecef_m[need],
                 twin.gateway_ecef,
                 ctx.sat_ecef_m[up_sat],
@@ -364,9 +365,9 @@ class LeoLayer:
                 self._gw_mask,
             )
             s_idx[need] = np.where(s_sub >= 0, np.flatnonzero(up_sat)[np.maximum(s_sub, 0)], -1)
-            g_idx[need] = g_sub
-            s_len[need] = len_sub
-        node = twin.idx_gateway[np.maximum(g_idx, 0)]
+        sat = np.maximum(s_idx, 0)
+        node = np.where(s_idx >= 0, twin.static.n_nodes + sat, self._fallback)
+        slant_m = np.linalg.norm(twin.demand.ecef_m - ctx.sat_ecef_m[sat], axis=1)
         rate = np.array([self._const[o].user_rate_bps for o in ctx.sat_owner])
         beam = np.array(
             [
@@ -376,10 +377,9 @@ class LeoLayer:
                 for o in ctx.sat_owner
             ]
         )
-        sat = np.maximum(s_idx, 0)
         return AccessOptions(
             node=node,
-            one_way_s=s_len / C_M_PER_S,
+            one_way_s=np.where(s_idx >= 0, slant_m / C_M_PER_S, np.inf),
             equipment_s=np.full(n_p, self._delay),
             rate_bps=np.where(s_idx >= 0, rate[sat], 0.0),
             resource=s_idx,

@@ -41,7 +41,6 @@ import pyarrow as pa
 
 from tsunagu.errors import ScenarioError
 from tsunagu.geo import ecef_to_geodetic
-from tsunagu.ntn.constellations import Shell
 from tsunagu.ntn.routing import walker_rtt_series
 from tsunagu.orchestrate.policy import get_policy
 from tsunagu.sim import catalogue as kc
@@ -207,20 +206,8 @@ def _ntn_rtt_table(twin: Twin) -> tuple[pa.Table, dict[str, float]]:
     step = min(ntn.rtt_step_s, tl.step_s)
     times = np.arange(0.0, tl.duration_s, step)
     sat, _ = twin.satellites_ecef(times)
-    shells = [
-        Shell(
-            c.name,
-            c.planes,
-            c.sats_per_plane,
-            c.phasing,
-            c.altitude_km * 1e3,
-            c.inclination_deg,
-            c.pattern,
-        )
-        for c in ntn.constellations
-    ]
     series = walker_rtt_series(
-        shells,
+        list(twin.shells),
         [(a, b) for a, b in ntn.rtt_pairs],
         times,
         sat_ecef_m=sat,

@@ -42,7 +42,6 @@ from tsunagu.compute.models import carbon_kg, mmc_mean_wait_s
 from tsunagu.errors import ScenarioError
 from tsunagu.geo import ecef_to_geodetic
 from tsunagu.net.flow import NO_PATH_KIND, route_and_allocate
-from tsunagu.net.paths import shortest_paths
 from tsunagu.net.tables import NetworkState
 from tsunagu.orchestrate.policy import AllocationProblem, Policy
 from tsunagu.ran.domain import ps_transfer_time_s
@@ -229,7 +228,7 @@ def access_stage(run: RunSetup, s: Step) -> None:
     """Shortest paths from every compute site that is up, then the access layers' cascade."""
     network = _network(s)
     twin = run.twin
-    s.dist, s.pred = shortest_paths(network, twin.idx_site, weight="latency_s")
+    s.dist, s.pred = twin.site_distances(network)
     s.site_up = np.asarray(network.nodes.up[twin.idx_site], dtype=bool)
     s.dist[~s.site_up, :] = np.inf
     s.reachable = np.asarray(np.isfinite(s.dist).any(axis=0), dtype=bool)
@@ -382,15 +381,14 @@ def route_stage(run: RunSetup, s: Step) -> None:
     site_of = np.maximum(choice, 0)
 
     # ---- every demand of the step, by (source node, destination node) -------------------
-    demands = _step_demands(run, s, placed, site_of)
-    # Satellites carry no transit (see _arcs): the routing graph is the ground network and
-    # two virtual nodes per background destination.
-    n_dest = run.background.destinations.weight.size if run.background else 0
-    n_nodes = twin.static.n_nodes + 2 * n_dest
+    # The routing graph (see _Arcs): ground network, two virtual nodes per background
+    # destination, and each satellite as an entry and an exit node.
+    arcs = _arcs(run, state)
+    n_nodes = arcs.n_nodes
+    demands = _step_demands(run, s, placed, site_of, arcs)
     key = demands.src * n_nodes + demands.dst
     pair_key, pair_of = np.unique(key, return_inverse=True)
     pair_bps = np.bincount(pair_of, weights=demands.bps, minlength=pair_key.size)
-    arcs = _arcs(run, state)
     res = route_and_allocate(
         n_nodes,
         arcs.src,
@@ -408,6 +406,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
         overload_penalty_s=sc.capacity.routing_overload_penalty_s,
         step_rule="line-search",
         min_step=ROUTING_MIN_STEP,
+        arc_group=arcs.group,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
@@ -458,7 +457,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         util_f = np.where(cap > 0, link_fwd / cap, np.where(link_fwd > 0, np.inf, 0.0))
         util_r = np.where(cap > 0, link_rev / cap, np.where(link_rev > 0, np.inf, 0.0))
-    q_f, q_r = _per_link(arcs, res.arc_queue_delay_s, len(state.links), fill=0.0)
+    q_f, q_r = _per_link(arcs, res.arc_queue_delay_s, len(state.links), fill=0.0, add=False)
     d.update(
         choice=choice,
         served=served,
@@ -504,10 +503,13 @@ class _Demands:
     access_blocked: tuple[IntArray, npt.NDArray[np.str_], FloatArray]
 
 
-def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) -> _Demands:
+def _step_demands(
+    run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray, arcs: _Arcs
+) -> _Demands:
     """AI requests (access node → site) and responses (site → access node) of the placed
     flows; national mobile traffic of each access row's admitted people and fixed traffic of
-    each point's people, to and from every destination node."""
+    each point's people, to and from every destination node. Traffic from a satellite's users
+    starts at its exit node, traffic to them ends at its entry node (see :class:`_Arcs`)."""
     rows, _ = _filled(s)
     twin = run.twin
     d = s.data
@@ -515,8 +517,8 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
     ai = np.flatnonzero(placed)
     a_node = rows.node[rb[ai]]
     a_site = twin.idx_site[site_of[ai]]
-    parts_src = [a_node, a_site]
-    parts_dst = [a_site, a_node]
+    parts_src = [arcs.exit(a_node), a_site]
+    parts_dst = [a_site, arcs.entry(a_node)]
     parts_bps = [flow_rps[ai] * run.req_bits[flow_k[ai]], flow_rps[ai] * run.resp_bits[flow_k[ai]]]
     parts_cls = [np.zeros(2 * ai.size, dtype=np.int64)]
     n_ai = ai.size
@@ -544,8 +546,8 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
             j = np.tile(np.arange(n_j), origins.size)
             share = np.repeat(people, n_j) * dest.weight[j]
             down, up = codes
-            parts_src += [dest_src[j], o]
-            parts_dst += [o, dest_dst[j]]
+            parts_src += [dest_src[j], arcs.exit(o)]
+            parts_dst += [arcs.entry(o), dest_dst[j]]
             parts_bps += [share * pp[down], share * pp[up]]
             parts_cls += [
                 np.full(o.size, CLASS_NAMES.index(down), dtype=np.int64),
@@ -585,8 +587,17 @@ def _step_demands(run: RunSetup, s: Step, placed: BoolArray, site_of: IntArray) 
 
 @dataclass(frozen=True)
 class _Arcs:
-    """Directed arcs of the usable links: each full-duplex link is two arcs, each with the
-    link's capacity (``link``: the link id, ``forward``: src → dst)."""
+    """The step's routing graph: directed arcs over ``n_nodes`` routing nodes.
+
+    Ground nodes keep their state ids; each background destination adds a virtual download
+    source and upload sink; each satellite of the state is split into an *entry* node (traffic
+    towards its users: the forward feeders from gateways and the ISLs of the download plane)
+    and an *exit* node (traffic from its users: the return feeders and the upload plane), so no
+    path can carry ground traffic through the space segment. Every full-duplex ground or feeder
+    link is two arcs with the link's capacity each; each direction of an ISL is two arcs, one
+    per plane, that share that direction's capacity (``group``). ``link`` is the state's link
+    id (-1: virtual), ``forward`` whether the arc runs src → dst of that link.
+    """
 
     src: IntArray
     dst: IntArray
@@ -595,8 +606,22 @@ class _Arcs:
     propagation_s: FloatArray
     link: IntArray
     forward: BoolArray
+    group: IntArray
     resource: npt.NDArray[np.str_]
     node_name: npt.NDArray[np.str_]
+    n_nodes: int
+    n_ground: int
+    n_sat: int
+
+    def entry(self, node: IntArray) -> IntArray:
+        """Routing node where traffic *to* state node ``node`` ends (a satellite's entry)."""
+        base = self.n_nodes - 2 * self.n_sat
+        return np.where(node < self.n_ground, node, base + (node - self.n_ground))
+
+    def exit(self, node: IntArray) -> IntArray:
+        """Routing node where traffic *from* state node ``node`` starts (a satellite's exit)."""
+        base = self.n_nodes - self.n_sat
+        return np.where(node < self.n_ground, node, base + (node - self.n_ground))
 
     def names(self, arcs: IntArray) -> npt.NDArray[np.str_]:
         """``resource src→dst`` of the given arcs (only the few that bind are named)."""
@@ -617,15 +642,18 @@ class _Arcs:
 
 def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
     links = state.links
-    # Satellites are no transit between gateways: LEO access enters at its gateway (its feeder
-    # and beam are one resource, admitted in the demand stage), so their links carry nothing.
     n_ground = run.twin.static.n_nodes
-    ground = (np.asarray(links.src) < n_ground) & (np.asarray(links.dst) < n_ground)
-    use = np.flatnonzero(state.usable(True) & ground)
-    src = np.asarray(links.src)[use]
-    dst = np.asarray(links.dst)[use]
+    n_sat = state.n_nodes - n_ground
+    l_src = np.asarray(links.src)
+    l_dst = np.asarray(links.dst)
+    usable = state.usable(True)
+    sat_src = l_src >= n_ground
+    sat_dst = l_dst >= n_ground
+    ground = np.flatnonzero(usable & ~sat_src & ~sat_dst)
+    feeder = np.flatnonzero(usable & (sat_src != sat_dst))  # gateway ↔ satellite
+    isl = np.flatnonzero(usable & sat_src & sat_dst)
     names = np.asarray(state.nodes.name, dtype=str)
-    resource = _link_resource(run, state)[use]
+    resource_all = _link_resource(run, state)
     # Virtual arcs (link -1), free and unlimited, so the routing picks the member: from each
     # destination's download source (n_ground + g) to its members, and from its members to
     # its upload sink (n_ground + G + g). Neither node has arcs both in and out, so no path
@@ -638,38 +666,93 @@ def _arcs(run: RunSetup, state: NetworkState) -> _Arcs:
         v_src = n_ground + dest.group_of[up]
         v_dst = v_src + n_g
         label = np.array([f"{g} (any node)" for g in dest.names])
-        names = np.concatenate([names[:n_ground], label, label])
+        virt_names = np.concatenate([label, label])
     else:
+        n_g = 0
         members = v_src = v_dst = np.zeros(0, dtype=np.int64)
+        virt_names = np.zeros(0, dtype=str)
     n_v = members.size
-    cap = np.asarray(links.capacity_bps, dtype=np.float64)[use]
-    lat = np.asarray(links.latency_s, dtype=np.float64)[use]
-    prop = np.asarray(links.propagation_s, dtype=np.float64)[use]
+    sat_names = names[n_ground:]
+    node_name = np.concatenate(
+        [
+            names[:n_ground],
+            virt_names,
+            np.char.add(sat_names, " (to users)"),
+            np.char.add(sat_names, " (from users)"),
+        ]
+    )
+    n_nodes = n_ground + 2 * n_g + 2 * n_sat
+    base_in = n_ground + 2 * n_g
+    base_out = base_in + n_sat
+
+    def ent(x: IntArray) -> IntArray:
+        return np.where(x < n_ground, x, base_in + (x - n_ground))
+
+    def ext(x: IntArray) -> IntArray:
+        return np.where(x < n_ground, x, base_out + (x - n_ground))
+
+    # Feeders: the gateway → satellite direction ends at the satellite's entry, the satellite
+    # → gateway direction starts at its exit (each with the feeder's capacity).
+    f_gw = np.where(sat_src[feeder], l_dst[feeder], l_src[feeder])
+    f_sat = np.where(sat_src[feeder], l_src[feeder], l_dst[feeder])
+    f_fwd = ~sat_src[feeder]  # the link runs gateway → satellite
+    i_a, i_b = l_src[isl], l_dst[isl]
+    parts = [
+        # (src, dst, link ids, forward)
+        (l_src[ground], l_dst[ground], ground, np.ones(ground.size, bool)),
+        (l_dst[ground], l_src[ground], ground, np.zeros(ground.size, bool)),
+        (f_gw, ent(f_sat), feeder, f_fwd),
+        (ext(f_sat), f_gw, feeder, ~f_fwd),
+        (ent(i_a), ent(i_b), isl, np.ones(isl.size, bool)),
+        (ext(i_a), ext(i_b), isl, np.ones(isl.size, bool)),
+        (ent(i_b), ent(i_a), isl, np.zeros(isl.size, bool)),
+        (ext(i_b), ext(i_a), isl, np.zeros(isl.size, bool)),
+    ]
+    link = np.concatenate([p[2] for p in parts])
+    forward = np.concatenate([p[3] for p in parts])
+    real_src = np.concatenate([p[0] for p in parts])
+    real_dst = np.concatenate([p[1] for p in parts])
+    cap = np.asarray(links.capacity_bps, dtype=np.float64)[link]
+    lat = np.asarray(links.latency_s, dtype=np.float64)[link]
+    prop = np.asarray(links.propagation_s, dtype=np.float64)[link]
+    # One capacity per (link, direction): the two planes of an ISL direction share it.
+    group = 2 * link + (~forward).astype(np.int64)
     return _Arcs(
-        src=np.concatenate([src, dst, v_src, members]),
-        dst=np.concatenate([dst, src, members, v_dst]),
-        capacity_bps=np.concatenate([cap, cap, np.full(2 * n_v, np.inf)]),
-        latency_s=np.concatenate([lat, lat, np.zeros(2 * n_v)]),
-        propagation_s=np.concatenate([prop, prop, np.zeros(2 * n_v)]),
-        link=np.concatenate([use, use, np.full(2 * n_v, -1, dtype=np.int64)]),
-        forward=np.concatenate(
-            [np.ones(use.size, bool), np.zeros(use.size, bool), np.ones(2 * n_v, bool)]
-        ),
-        resource=np.concatenate([resource, resource, np.full(2 * n_v, "anycast")]),
-        node_name=names,
+        src=np.concatenate([real_src, v_src, members]).astype(np.int64),
+        dst=np.concatenate([real_dst, members, v_dst]).astype(np.int64),
+        capacity_bps=np.concatenate([cap, np.full(2 * n_v, np.inf)]),
+        latency_s=np.concatenate([lat, np.zeros(2 * n_v)]),
+        propagation_s=np.concatenate([prop, np.zeros(2 * n_v)]),
+        link=np.concatenate([link, np.full(2 * n_v, -1, dtype=np.int64)]),
+        forward=np.concatenate([forward, np.ones(2 * n_v, bool)]),
+        group=np.concatenate([group, 2 * len(links) + np.arange(2 * n_v, dtype=np.int64)]),
+        resource=np.concatenate([resource_all[link], np.full(2 * n_v, "anycast")]),
+        node_name=node_name,
+        n_nodes=n_nodes,
+        n_ground=n_ground,
+        n_sat=n_sat,
     )
 
 
 def _per_link(
-    arcs: _Arcs, values: FloatArray, n_links: int, fill: float = 0.0
+    arcs: _Arcs, values: FloatArray, n_links: int, fill: float = 0.0, *, add: bool = True
 ) -> tuple[FloatArray, FloatArray]:
-    """An arc quantity as (forward, reverse) arrays per link (``fill`` where unusable)."""
-    fwd = np.full(n_links, fill)
-    rev = np.full(n_links, fill)
+    """An arc quantity as (forward, reverse) arrays per link (``fill`` where unusable): the
+    sum over the arcs of each direction (``add``; an ISL direction has one arc per plane), or
+    the value of any of them (a quantity of the shared capacity, the same on each)."""
     real = arcs.link >= 0
-    fwd[arcs.link[arcs.forward & real]] = values[arcs.forward & real]
-    rev[arcs.link[~arcs.forward & real]] = values[~arcs.forward & real]
-    return fwd, rev
+    out = []
+    for sel in (arcs.forward & real, ~arcs.forward & real):
+        x = np.full(n_links, fill)
+        if add:
+            used = np.zeros(n_links, dtype=bool)
+            used[arcs.link[sel]] = True
+            x[used] = 0.0
+            np.add.at(x, arcs.link[sel], values[sel])
+        else:
+            x[arcs.link[sel]] = values[sel]
+        out.append(x)
+    return out[0], out[1]
 
 
 def _link_resource(run: RunSetup, state: NetworkState) -> npt.NDArray[np.str_]:
@@ -681,7 +764,9 @@ def _link_resource(run: RunSetup, state: NetworkState) -> npt.NDArray[np.str_]:
         np.where(
             medium == "fibre",
             "fibre",
-            np.where(np.char.find(kind, "feeder") >= 0, "feeder", medium),
+            np.where(
+                np.char.find(kind, "feeder") >= 0, "feeder", np.where(kind == "isl", "isl", medium)
+            ),
         ),
         dtype=str,
     )
@@ -723,6 +808,10 @@ def _traffic_table(
     lost_each = demands.bps - carried_each
     net_carried = np.bincount(demands.cls, weights=carried_each, minlength=n_c)
     net_offered = np.bincount(demands.cls, weights=demands.bps, minlength=n_c)
+    # AI requests count as carried as far as they are served (request and response both
+    # through; the flows' carried share): a request whose response is lost carried its bytes
+    # on the links (link_loads) but not as a service.
+    net_carried[0] = float(np.sum(d["flow_rps"] * run.bits[d["flow_k"]] * d["carried_share"]))
     a_cls, a_name, a_bps = demands.access_blocked
     acc_blocked = np.bincount(a_cls, weights=a_bps, minlength=n_c)
     # AI bits that never reached the network: blocked at access, no GPU, no path, no access.

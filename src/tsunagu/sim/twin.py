@@ -4,7 +4,8 @@ Building happens once: demand points from population data, the optical backbone 
 operator, metro fibre homing demand points, compute sites and gateways onto the backbone
 (dual-homed to the two nearest backbone nodes), HAPS feeder links, and the RAN plan. Per step,
 :meth:`Twin.state` adds the satellites and their gateway feeder links, and applies the step's
-failures to the ``up`` columns.
+failures to the ``up`` columns. :meth:`Twin.site_distances` gives the latency from every
+compute site over that state without transit through the space segment.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from tsunagu import geo
 from tsunagu.adapters.dci import DciPlan, plan_dci
 from tsunagu.adapters.fronthaul import FronthaulPlan, plan_fronthaul
 from tsunagu.compute.models import gpu_seconds_per_request
+from tsunagu.constants import WGS84_A_M
 from tsunagu.errors import ScenarioError
+from tsunagu.net.graph import to_csr
+from tsunagu.net.paths import shortest_paths
 from tsunagu.net.tables import LinkTable, NetworkState, NodeTable, StaticNetwork
+from tsunagu.ntn.constellations import Shell, isl_pairs_for_shells
 from tsunagu.ntn.geometry import elevation_and_range
+from tsunagu.ntn.isl import isl_feasible
 from tsunagu.ntn.orbits import walker_positions_ecef_m
 from tsunagu.optical.domain import Backbone, build_backbone, fibre_capacity, nearest_homes
 from tsunagu.ran.domain import RanPlan, plan_cells
@@ -315,6 +321,33 @@ class Twin:
         # --- NTN -----------------------------------------------------------------------------
         self.gateway_ecef = _ecef(gw_lat, gw_lon) if len(gws) else np.zeros((0, 3))
         self.haps_ecef = _ecef(haps_lat, haps_lon, haps_alt) if len(haps) else np.zeros((0, 3))
+        # ISLs of the national state: the +Grid of every shell, kept at each step among the
+        # satellites whose footprint (the constellation's user mask) can reach the spherical cap
+        # around the demand points and gateways, so that the run's routing sees the laser mesh
+        # over its own area and not the whole globe.
+        ntn = sc.ntn
+        self.isl_pairs = (
+            isl_pairs_for_shells(self.shells)
+            if ntn.isl_pattern == "grid" and self.shells
+            else np.zeros((0, 2), dtype=np.int64)
+        )
+        ground_ecef = np.concatenate([self.demand.ecef_m, self.gateway_ecef])
+        if ground_ecef.shape[0]:
+            unit = ground_ecef / np.linalg.norm(ground_ecef, axis=1, keepdims=True)
+            centre = unit.sum(axis=0)
+            self._area_centre = centre / np.linalg.norm(centre)
+            cos_off = np.clip(unit @ self._area_centre, -1.0, 1.0)
+            self._area_radius_rad = float(np.max(np.arccos(cos_off)))
+        else:
+            self._area_centre = np.array([1.0, 0.0, 0.0])
+            self._area_radius_rad = -np.inf
+        # Earth central angle of each satellite's footprint at its constellation's user mask.
+        foot = []
+        for c in ntn.constellations:
+            el = np.radians(c.min_elevation_deg)
+            ratio = WGS84_A_M * np.cos(el) / (WGS84_A_M + c.altitude_km * 1e3)
+            foot.append(np.full(c.planes * c.sats_per_plane, np.arccos(ratio) - el))
+        self._footprint_rad = np.concatenate(foot) if foot else np.zeros(0)
 
     # ----------------------------------------------------------------------------------------
     @functools.cached_property
@@ -331,6 +364,22 @@ class Twin:
             self.backbone,
             np.array([s.lat_deg for s in sites], dtype=np.float64),
             np.array([s.lon_deg for s in sites], dtype=np.float64),
+        )
+
+    @functools.cached_property
+    def shells(self) -> tuple[Shell, ...]:
+        """The scenario's constellations as Walker shells (satellites numbered as here)."""
+        return tuple(
+            Shell(
+                c.name,
+                c.planes,
+                c.sats_per_plane,
+                c.phasing,
+                c.altitude_km * 1e3,
+                c.inclination_deg,
+                c.pattern,
+            )
+            for c in self.scenario.ntn.constellations
         )
 
     @functools.cached_property
@@ -362,7 +411,8 @@ class Twin:
         return np.concatenate(parts, axis=1), np.concatenate(owner)
 
     def state(self, time_s: float, sat_ecef_m: FloatArray | None = None) -> NetworkState:
-        """The network at ``time_s``: static layers plus satellites and gateway feeder links."""
+        """The network at ``time_s``: static layers plus satellites, gateway feeder links and the
+        ISLs that work at this instant among the satellites that can serve the area."""
         if sat_ecef_m is None:
             sat_ecef_m = self.satellites_ecef(time_s)[0][0]
         n_sat = sat_ecef_m.shape[0]
@@ -391,4 +441,59 @@ class Twin:
             capacity_bps=self.gateway_feeder_capacity_bps[gi],
             extra={"kind": "gateway feeder"},
         )
+        isl = self._isl_links(sat_ecef_m)
+        if isl is not None:
+            feeder = LinkTable.concat(feeder, isl)
         return self.static.state_at(time_s, sat_nodes, feeder)
+
+    def _isl_links(self, sat_ecef_m: FloatArray) -> LinkTable | None:
+        """The ISLs that work now with both satellites' footprints reaching the area."""
+        if self.isl_pairs.shape[0] == 0 or sat_ecef_m.shape[0] != self._footprint_rad.size:
+            return None
+        ntn = self.scenario.ntn
+        unit = sat_ecef_m / np.linalg.norm(sat_ecef_m, axis=1, keepdims=True)
+        off = np.arccos(np.clip(unit @ self._area_centre, -1.0, 1.0))
+        near = off <= self._area_radius_rad + self._footprint_rad
+        a, b = self.isl_pairs[:, 0], self.isl_pairs[:, 1]
+        cand = np.flatnonzero(near[a] & near[b])
+        if cand.size == 0:
+            return None
+        up, length_m = isl_feasible(
+            sat_ecef_m,
+            self.isl_pairs[cand],
+            (ntn.isl_max_range_km or np.inf) * 1e3,
+            ntn.isl_min_grazing_km * 1e3,
+        )
+        keep = cand[up]
+        n0 = self.static.n_nodes
+        return LinkTable.build(
+            src=n0 + a[keep],
+            dst=n0 + b[keep],
+            domain="ntn",
+            medium="free_space",
+            length_m=length_m[up],
+            equipment_delay_s=ntn.processing_delay_s,
+            capacity_bps=np.inf if ntn.isl_capacity_bps is None else ntn.isl_capacity_bps,
+            extra={"kind": "isl"},
+        )
+
+    def site_distances(self, state: NetworkState) -> tuple[FloatArray, IntArray]:
+        """Latency (s) and predecessors from every compute site to every node of ``state``.
+
+        Over the usable links in both directions, except that no path leaves the space
+        segment for the ground: satellites are reached through their feeders and ISLs, and
+        never carry ground traffic between two gateways (the operator's satellites relay their
+        own users only). The engine's access stage and the orchestrator's view both use this.
+        """
+        links = state.links
+        use = state.usable(True)
+        src = np.asarray(links.src)[use]
+        dst = np.asarray(links.dst)[use]
+        w = np.asarray(links.latency_s, dtype=np.float64)[use]
+        a_src = np.concatenate([src, dst])
+        a_dst = np.concatenate([dst, src])
+        n0 = self.static.n_nodes
+        ok = ~((a_src >= n0) & (a_dst < n0))
+        a_w = np.concatenate([w, w])
+        m = to_csr(state.n_nodes, a_src[ok], a_dst[ok], a_w[ok], undirected=False)
+        return shortest_paths(m, self.idx_site)
