@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import dijkstra, maximum_flow
 
 from tsunagu.orchestrate.policy import get_policy
 from tsunagu.scenario import load_scenario
@@ -29,8 +29,14 @@ MINIMAL = Path(__file__).parents[1] / "data" / "scenarios" / "minimal.yaml"
 FEEDER_BPS = 1e11
 
 
-@functools.cache
 def _step(isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True) -> Step:
+    return _twin_step(isl_pattern, isl_capacity_bps, outage)[1]
+
+
+@functools.cache
+def _twin_step(
+    isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True, gateways: int = 1
+) -> tuple[Twin, Step]:
     """Step 0 at 21 h of the minimal scenario with a 36 × 30 shell (dense enough for ISLs
     between satellites over Japan), no HAPS and, with ``outage``, every RAN site down."""
     sc = load_scenario(MINIMAL)
@@ -43,7 +49,18 @@ def _step(isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True)
             "isl_capacity_bps": isl_capacity_bps,
             "gateways": [
                 g.model_copy(update={"feeder_capacity_bps": FEEDER_BPS}) for g in sc.ntn.gateways
-            ],
+            ]
+            # A second gateway near Tokyo where a test needs two.
+            + [
+                sc.ntn.gateways[0].model_copy(
+                    update={
+                        "name": "gw-tokyo",
+                        "lat_deg": 35.7,
+                        "lon_deg": 139.7,
+                        "feeder_capacity_bps": FEEDER_BPS,
+                    }
+                )
+            ][: gateways - 1],
         }
     )
     events = (
@@ -71,7 +88,7 @@ def _step(isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True)
     step = Step(0, 0.0, 21.0)
     for _, stage in STAGES:
         stage(run, step)
-    return step
+    return twin, step
 
 
 def _to_users_carried_bps(step: Step) -> float:
@@ -192,3 +209,40 @@ def test_ground_traffic_never_transits_the_satellites() -> None:
     assert loads["load_bps"].to_numpy()[space].max() == 0.0
     assert step.traffic is not None
     assert step.traffic.to_pandas()["blocked_network_bps"].sum() > 0
+
+
+def test_site_distances_never_come_back_from_space() -> None:
+    # The latency from the compute sites to every ground node is the shortest path over the
+    # ground links alone (scipy's Dijkstra on the usable non-space links, both directions):
+    # a path may go up to a satellite but never down again to another ground node.
+    twin, step = _twin_step("grid", 1e12, gateways=2)
+    state = step.network
+    assert state is not None
+    links = state.links
+    kind = np.asarray(links.extra["kind"], dtype=str)
+    use = np.asarray(state.usable(True))
+    n0 = twin.static.n_nodes
+    src, dst = np.asarray(links.src), np.asarray(links.dst)
+    ground = use & (src < n0) & (dst < n0)
+    w = np.asarray(links.latency_s, dtype=np.float64)
+    g = sp.csr_array(
+        (
+            np.r_[w[ground], w[ground]],
+            (np.r_[src[ground], dst[ground]], np.r_[dst[ground], src[ground]]),
+        ),
+        shape=(n0, n0),
+    )
+    expected = dijkstra(g, directed=True, indices=twin.idx_site)
+    dist, _ = twin.site_distances(state)
+    np.testing.assert_allclose(dist[:, :n0], expected, rtol=1e-12)
+    # Cut every ground link of one of the two gateways: the other's feeders still reach the
+    # satellites, but nothing comes back down from them to the first.
+    feeder = np.flatnonzero(use & (kind == "gateway feeder"))
+    gw = int(src[feeder[0]])
+    assert gw < n0
+    cut = (kind != "gateway feeder") & ((src == gw) | (dst == gw))
+    assert cut.any()
+    isolated = state.with_up(link_up=np.asarray(links.up) & ~cut)
+    dist, _ = twin.site_distances(isolated)
+    assert np.isinf(dist[:, gw]).all()
+    assert np.isfinite(dist[:, n0:]).any()  # the satellites are still reached
