@@ -296,3 +296,42 @@ def test_arc_group_needs_one_capacity_per_group() -> None:
         route_and_allocate(
             3, [0, 1], [1, 2], [10.0, 5.0], [0.0, 0.0], [0], [2], [1.0], arc_group=[0]
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    power=st.sampled_from([1.0, 4.0]),
+)
+def test_line_step_is_the_root_of_the_beckmann_derivative(seed: int, power: float) -> None:
+    # Costs t = a + b (x / c)^p on a few arcs (p = 1: linear, the root in closed form
+    # λ* = −Σ d (a + b x) / Σ b d², clipped to [0, 1]; p = 4: BPR, the root by scipy's brentq).
+    from scipy.optimize import brentq
+
+    from tsunagu.net.flow import _line_step
+
+    rng = np.random.default_rng(seed)
+    n = 6
+    a = rng.uniform(1e-3, 1e-2, n)
+    b = rng.uniform(1e-3, 1e-1, n)
+    c = rng.uniform(1.0, 10.0, n)
+    x = rng.uniform(0.0, 10.0, n)
+    y = rng.uniform(0.0, 10.0, n)
+
+    def cost(load: np.ndarray) -> np.ndarray:
+        return np.asarray(a + b * (load / c) ** power)
+
+    def slope(lam: float) -> float:
+        return float(np.sum((y - x) * cost(x + lam * (y - x))))
+
+    got = _line_step(cost, x, y)
+    if slope(1.0) <= 0.0:
+        want = 1.0
+    elif slope(0.0) >= 0.0:
+        want = 0.0
+    elif power == 1.0:
+        d = y - x
+        want = float(-np.sum(d * (a + b * x / c)) / np.sum(b / c * d * d))
+    else:
+        want = float(brentq(slope, 0.0, 1.0, xtol=1e-14))
+    assert got == pytest.approx(want, abs=1e-9)

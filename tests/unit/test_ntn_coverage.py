@@ -166,3 +166,29 @@ def test_rate_fn_replaces_the_dvbs2_mapping() -> None:
     expected = 20e6 * np.log2(1.0 + 10.0 ** (dvb.haps.cnr_db / 10.0))
     np.testing.assert_allclose(shannon.haps.rate_bps, expected)
     assert np.all(shannon.haps.rate_bps > dvb.haps.rate_bps)  # Shannon bounds every MODCOD
+
+
+def test_seen_by_any_against_the_closed_form_elevation() -> None:
+    # A point on the equator (spherical Earth there: the ellipsoid normal is radial) and
+    # satellites at 550 km in its meridian plane at central angle θ: the elevation is
+    # atan((cos θ − R/(R+h)) / sin θ) (closed form). Each satellite's mask is set 0.01° either
+    # side of its elevation; masks below zero take the other branch of the test.
+    from tsunagu.constants import WGS84_A_M
+    from tsunagu.ntn.geometry import seen_by_any
+
+    r, h = WGS84_A_M, 550e3
+    theta = np.radians([2.0, 8.0, 15.0, 20.0, 24.0])
+    el = np.degrees(np.arctan((np.cos(theta) - r / (r + h)) / np.sin(theta)))
+    sats = np.c_[(r + h) * np.cos(theta), np.zeros(5), (r + h) * np.sin(theta)]
+    ground = [[r, 0.0, 0.0]]
+    assert el[-1] < 0.0
+    assert el[0] > 60.0
+    assert seen_by_any(ground, sats, el - 0.01).all()
+    assert not seen_by_any(ground, sats, el + 0.01).any()
+    # Several points: a satellite is seen when any point sees it.
+    far = [[0.0, r, 0.0]]
+    assert seen_by_any(np.r_[far, ground], sats, el - 0.01).all()
+    assert not seen_by_any(far, sats, el - 0.01).any()
+    assert seen_by_any(np.zeros((0, 3)), sats, 10.0).tolist() == [False] * 5
+    with pytest.raises(ModelRangeError, match="between -90 and 90"):
+        seen_by_any(ground, sats, 95.0)

@@ -523,29 +523,54 @@ def wardrop_msa(
     )
 
 
-def _line_step(cost: CostFunction, x: FloatArray, y: FloatArray, bisections: int = 40) -> float:
+def _line_step(cost: CostFunction, x: FloatArray, y: FloatArray, iterations: int = 60) -> float:
     """The step ``λ`` in [0, 1] minimising the Beckmann objective along ``x → y``: the root of
-    its derivative ``Σ (y − x) t(x + λ (y − x))``, increasing in ``λ`` for increasing costs."""
-    d = y - x
-    use = d != 0.0
+    its derivative ``Σ (y − x) t(x + λ (y − x))``, increasing in ``λ`` for increasing costs.
+
+    The root is bracketed and found by regula falsi with the Illinois modification (the
+    retained end's value halved when the same end is kept twice), which keeps the bracket
+    and converges superlinearly: about eight cost evaluations where bisection to the same
+    width (2⁻⁴⁰) needs forty. Stops when the bracket is narrower than 1e-12 or the
+    derivative is below 1e-12 of its larger end value.
+    """
+    step = y - x
+    use = step != 0.0
     if not use.any():
         return 0.0
-    d = d[use]
+    d = step[use]
 
     def slope(lam: float) -> float:
-        t = cost(x + lam * (y - x))[use]
+        t = cost(x + lam * step)[use]
         return float(np.sum(d * np.where(np.isfinite(t), t, 0.0)))
 
-    if slope(1.0) <= 0.0:
+    f_hi = slope(1.0)
+    if f_hi <= 0.0:
         return 1.0
+    f_lo = slope(0.0)
+    if f_lo >= 0.0:
+        return 0.0
     lo, hi = 0.0, 1.0
-    for _ in range(bisections):
-        mid = 0.5 * (lo + hi)
-        if slope(mid) > 0.0:
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
+    kept = 0  # +1: the low end kept last time, -1: the high end
+    lam = 0.5
+    flat = 1e-12 * max(f_hi, -f_lo)  # a derivative this small is the root
+    for _ in range(iterations):
+        lam = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        if not lo < lam < hi:  # rounding at a degenerate bracket: bisect
+            lam = 0.5 * (lo + hi)
+        f = slope(lam)
+        if f > 0.0:
+            hi, f_hi = lam, f
+            if kept == 1:
+                f_lo *= 0.5
+            kept = 1
+        elif f < 0.0:
+            lo, f_lo = lam, f
+            if kept == -1:
+                f_hi *= 0.5
+            kept = -1
+        if abs(f) <= flat or hi - lo < 1e-12:
+            break
+    return lam
 
 
 # --------------------------------------------------------------------------- allocation

@@ -28,6 +28,7 @@ __all__ = [
     "elevation_and_range",
     "haps_coverage",
     "local_vertical",
+    "seen_by_any",
 ]
 
 _B_M: Final = WGS84_A_M * (1.0 - WGS84_F)
@@ -101,6 +102,57 @@ def elevation_and_range(
     ground = _as_points("ground_ecef_m", ground_ecef_m)
     sat = _as_points("sat_ecef_m", sat_ecef_m)
     return _elev_range(ground, local_vertical(ground), sat)
+
+
+def seen_by_any(
+    ground_ecef_m: ArrayLike, sat_ecef_m: ArrayLike, min_elevation_deg: ArrayLike
+) -> NDArray[np.bool_]:
+    """Whether each satellite is at or above its elevation mask from at least one ground point.
+
+    The same test as ``elevation_and_range(...)[0] >= min_elevation_deg`` reduced over the
+    points, without the arcsine and square root: ``el ≥ m`` ⇔ ``(s − g)·u ≥ sin(m) |s − g|``,
+    squared where both sides are positive. Points are taken in chunks, so memory stays
+    bounded for many points.
+
+    Parameters
+    ----------
+    ground_ecef_m : array_like, shape (N, 3)
+    sat_ecef_m : array_like, shape (M, 3)
+    min_elevation_deg : array_like, scalar or shape (M,)
+        Each satellite's mask, −90…90°.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (M,)
+
+    Examples
+    --------
+    >>> seen_by_any([[6378137.0, 0, 0]], [[7e6, 0, 0], [0, 7e6, 0]], 10.0).tolist()
+    [True, False]
+    """
+    ground = _as_points("ground_ecef_m", ground_ecef_m)
+    sat = _as_points("sat_ecef_m", sat_ecef_m)
+    mask = np.broadcast_to(np.asarray(min_elevation_deg, dtype=np.float64), sat.shape[:1])
+    if np.any(~np.isfinite(mask) | (np.abs(mask) > 90.0)):
+        raise ModelRangeError("min_elevation_deg must be finite, between -90 and 90 degrees.")
+    up = local_vertical(ground) if ground.shape[0] else ground
+    sin_m = np.sin(np.radians(mask))
+    s_sq = np.einsum("mk,mk->m", sat, sat)
+    seen = np.zeros(sat.shape[0], dtype=bool)
+    step = _chunk_rows(sat.shape[0])
+    for start in range(0, ground.shape[0], step):
+        g, u = ground[start : start + step], up[start : start + step]
+        proj = u @ sat.T - np.einsum("nk,nk->n", g, u)[:, np.newaxis]
+        rng_sq = np.maximum(
+            s_sq[np.newaxis, :] + np.einsum("nk,nk->n", g, g)[:, np.newaxis] - 2.0 * (g @ sat.T),
+            0.0,
+        )
+        rhs = sin_m * sin_m * rng_sq
+        ok = np.where(
+            sin_m >= 0.0, (proj >= 0.0) & (proj * proj >= rhs), (proj >= 0.0) | (proj * proj <= rhs)
+        )
+        seen |= ok.any(axis=0)
+    return seen
 
 
 def _chunk_rows(n_cols: int) -> int:

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import ScenarioError
-from tsunagu.ntn.geometry import best_bent_pipe, elevation_and_range, haps_coverage
+from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage, seen_by_any
 
 if TYPE_CHECKING:
     from tsunagu.net.tables import NetworkState
@@ -340,8 +340,7 @@ class LeoLayer:
         if ctx.sat_ecef_m.shape[0] == 0:
             return 0
         mask = np.array([self._const[o].min_elevation_deg for o in ctx.sat_owner])
-        el, _ = elevation_and_range(self._twin.demand.ecef_m, ctx.sat_ecef_m)
-        return int(np.count_nonzero((el >= mask[None, :]).any(axis=0)))
+        return int(np.count_nonzero(seen_by_any(self._twin.demand.ecef_m, ctx.sat_ecef_m, mask)))
 
     def at(self, ctx: AccessContext) -> AccessOptions:
         twin = self._twin
