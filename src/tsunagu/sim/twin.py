@@ -122,6 +122,22 @@ class Twin:
         self.national_population = float(popu.sum())
         share = popu / pref_pop[pref]
         area = share * np.array([areas.get(int(p), 0.0) for p in pref])
+        if sc.demand.target_points is not None:
+            # Sub-city points: the most populous kept points split until there are that many.
+            n_kept = int(keep.sum())
+            if sc.demand.target_points < n_kept:
+                raise ScenarioError(
+                    f"demand.target_points: {sc.demand.target_points} is below the {n_kept} "
+                    f"cities kept (min_city_population {sc.demand.min_city_population}, "
+                    f"max_points {sc.demand.max_points}, areas {sc.demand.areas or 'all'}); "
+                    f"raise it to at least {n_kept}, or lower demand.max_points to use fewer "
+                    "cities"
+                )
+            sub = geo.split_demand_points(dp.select(keep), area[keep], sc.demand.target_points)
+            dp, area = sub.points, np.asarray(sub.area_km2)
+            keep = np.ones(len(dp), dtype=bool)
+            pref = np.asarray(dp.prefecture, dtype=np.int64)
+            popu = np.asarray(dp.population, dtype=np.float64)
         self.demand = DemandLayer(
             name=np.asarray(dp.name).astype(str)[keep],
             lat_deg=np.asarray(dp.lat_deg, dtype=np.float64)[keep],
