@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tsunagu.errors import ScenarioError
+from tsunagu.errors import ModelRangeError, ScenarioError
 from tsunagu.ran import sinr
 from tsunagu.ran.layout import hex_sites_m, three_sector_cells
 
@@ -256,3 +256,19 @@ def test_default_noise_figure_is_9_db() -> None:
     # -174 dBm/Hz + 10 log10(20 MHz) + 9 dB = -91.99 dBm
     res = sinr.downlink_sinr([[200.0, 0.0]], 1.5, _one())
     assert res.noise_dbm == pytest.approx(-174.0 + 10.0 * np.log10(20e6) + 9.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_unknown_beyond_range_names_the_choices() -> None:
+    cells = _one()
+    for bad in ("Drop", "RAISE", "ignore", ""):
+        with pytest.raises(ModelRangeError, match=r"beyond_range.*\['raise', 'drop'\]"):
+            sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells, beyond_range=bad)  # type: ignore[arg-type]
+    # the two valid choices agree inside the model range; only "drop" survives a far user
+    a = sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells, beyond_range="raise")
+    b = sinr.downlink_sinr([[200.0, 0.0]], 1.5, cells, beyond_range="drop")
+    assert float(a.sinr_db[0]) == float(b.sinr_db[0])
+    with pytest.raises(ModelRangeError, match="d2d_m"):
+        sinr.downlink_sinr([[6000.0, 0.0]], 1.5, cells)  # default: raise

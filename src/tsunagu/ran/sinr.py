@@ -16,7 +16,10 @@ Randomness (LOS state, shadow fading, UMa effective environment height) is drawn
 counter-based generator keyed by ``(seed, user index, site index)``: a link's draw does not
 depend on ``k``, on the chunk size or on which other cells are evaluated, and the three sectors
 of a site share their LOS state and shadow fading (TR 38.901 §7.5: large-scale parameters are
-per BS–UT link, i.e. per site). With ``seed=None`` the deterministic LOS-probability-weighted
+per BS–UT link, i.e. per site). The streams of a link key are fixed: 1 draws the LOS state
+(LOS where the uniform is below P_LOS), 2 and 3 the UMa effective environment height (state,
+then value), 4 the standard normal of the shadow fading (added to the path loss, times σ).
+With ``seed=None`` the deterministic LOS-probability-weighted
 path loss (:func:`tsunagu.ran.pathloss.expected_pathloss_db` convention) is used, without
 shadow fading.
 """
@@ -26,7 +29,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -467,7 +470,8 @@ def downlink_sinr(
         Wrap-around translations (dense evaluation only).
     beyond_range : {"raise", "drop"}
         Links beyond the path-loss model's distance range raise
-        :class:`~tsunagu.errors.ModelRangeError` (default) or are dropped.
+        :class:`~tsunagu.errors.ModelRangeError` (default) or are dropped; any other value
+        raises :class:`~tsunagu.errors.ModelRangeError` naming the two choices.
     ue_id : (U,) int array_like or None
         Identity of each user for the random draws (default ``0 … U-1``); pass the same ids
         when evaluating a subset so that a user keeps its LOS state and shadow fading.
@@ -488,10 +492,17 @@ def downlink_sinr(
     Raises
     ------
     ModelRangeError
-        Frequency, heights or (with ``beyond_range="raise"``) distances outside the model.
+        Frequency, heights or (with ``beyond_range="raise"``) distances outside the model; an
+        unknown ``beyond_range``.
     ScenarioError
         Inconsistent array shapes.
     """
+    if beyond_range not in get_args(BeyondRange):
+        raise ModelRangeError(
+            f"downlink_sinr: unknown beyond_range {beyond_range!r}; pass one of "
+            f"{list(get_args(BeyondRange))} ('raise' rejects links beyond the path-loss model's "
+            "distance range, 'drop' leaves them out)."
+        )
     ue_xy = np.atleast_2d(np.asarray(ue_xy_m, dtype=np.float64))
     if ue_xy.ndim != 2 or ue_xy.shape[1] != 2:
         raise ScenarioError(f"downlink_sinr: ue_xy_m must have shape (U, 2); got {ue_xy.shape}.")
