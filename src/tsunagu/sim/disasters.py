@@ -9,7 +9,12 @@ every figure, its source and how each parameter is derived). The model of a pres
   Before the reported peak, the share caused by cut transmission links goes down at the
   earthquake and the share caused by power loss after the battery hold-up time; after the peak
   ``N`` falls exponentially, with the rate fitted (least squares on ``ln N``) through the
-  reported counts, in windows of ``window_s``.
+  reported counts, in windows of ``window_s``. The counts, fitted and held out, are in
+  ``data/disaster_counts.csv`` (:func:`published_counts`).
+* **Valid horizon**: the operators' emergency restoration (about two weeks: Noto 2024 until
+  15-17 Jan). Later the count falls far more slowly than the exponential (the sites left wait
+  for roads): on counts not used in the fit the Noto model gives 27 base stations down on
+  31 Jan against 122 reported, and none on 1 Jul against 15 (docs/validation.md).
 * **Share of cells down** in the area = ``min(1, N(t) / S)`` where ``S`` is the number of RAN
   sites the twin planned in the affected area. Where the twin holds fewer sites than went down
   (small towns fall below ``demand.min_city_population``), the whole area goes dark.
@@ -21,19 +26,102 @@ Presets are plain data (:data:`PRESETS`); :func:`expand_disaster` is the only mo
 
 from __future__ import annotations
 
+import csv
+import functools
+import importlib.resources
+import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
-from tsunagu.errors import ScenarioError
+from tsunagu.errors import DataError, ScenarioError
 from tsunagu.scenario.schema import Event
 
-__all__ = ["PRESETS", "DisasterPreset", "decay_rate_per_s", "expand_disaster"]
+__all__ = [
+    "PRESETS",
+    "DisasterPreset",
+    "ReportedCount",
+    "decay_rate_per_s",
+    "expand_disaster",
+    "published_counts",
+]
 
 _HOUR_S = 3600.0
 _DAY_S = 86_400.0
+_ROLES = ("peak", "fit", "test")
+
+
+@dataclass(frozen=True)
+class ReportedCount:
+    """One published count of base stations down (a row of ``data/disaster_counts.csv``).
+
+    ``after_s`` is seconds after the earthquake; ``role`` says what the count is used for:
+    ``peak`` (the decay starts there), ``fit`` (the decay rate is fitted to it) or ``test``
+    (held out: only the validation compares the model with it).
+    """
+
+    event: str
+    operator: str
+    after_s: float
+    base_stations_down: float
+    role: str
+    counted: str
+    source: str
+
+
+@functools.cache
+def published_counts(event: str) -> tuple[ReportedCount, ...]:
+    """The published counts of base stations down after a disaster, oldest first.
+
+    Examples
+    --------
+    >>> [(c.role, c.base_stations_down) for c in published_counts("noto-2024")][:2]
+    [('peak', 839.0), ('fit', 603.0)]
+    """
+    text = (
+        importlib.resources.files("tsunagu.data")
+        .joinpath("disaster_counts.csv")
+        .read_text("utf-8")
+    )
+    out = []
+    for i, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        if row["event"] != event:
+            continue
+        try:
+            origin = datetime.fromisoformat(row["origin_jst"])
+            at = datetime.fromisoformat(row["time_jst"])
+            count = float(row["base_stations_down"])
+        except ValueError as exc:
+            raise DataError(
+                f"disaster_counts.csv line {i}: {exc}; times are ISO 'YYYY-MM-DDTHH:MM' (JST) "
+                "and base_stations_down a number"
+            ) from exc
+        if row["role"] not in _ROLES or count <= 0 or at < origin:
+            raise DataError(
+                f"disaster_counts.csv line {i}: role must be one of {list(_ROLES)}, the count "
+                "positive and the time after the origin"
+            )
+        out.append(
+            ReportedCount(
+                event=event,
+                operator=row["operator"],
+                after_s=(at - origin).total_seconds(),
+                base_stations_down=count,
+                role=row["role"],
+                counted=row["counted"],
+                source=row["source"],
+            )
+        )
+    return tuple(sorted(out, key=lambda c: (c.operator, c.after_s)))
+
+
+def _noto_counts(role: str) -> tuple[ReportedCount, ...]:
+    return tuple(
+        c for c in published_counts("noto-2024") if c.operator == "all" and c.role == role
+    )
 
 
 @dataclass(frozen=True)
@@ -65,9 +153,11 @@ class DisasterPreset:
 
 
 # Noto Peninsula earthquake, 2024-01-01 16:10 JST, M7.6; JMA epicentre 37.495 N, 137.270 E.
-# Counts (all four carriers): peak 839 on Jan 3 (MIC, REFERENCES.md), 603 on Jan 6 14:30 (MIC via
-# Yomiuri, 2024-01-07), 215 on Jan 14 (REFERENCES.md). ~60 % of outages from cut transmission
-# links. Starlink kits in use in Wajima on Jan 5 (Kyodo, photo of 2024-01-05).
+# Counts (all four carriers, data/disaster_counts.csv): peak 839 on Jan 3 07:30 (MIC report 13),
+# fitted to 603 on Jan 6 14:30 and 215 on Jan 14; 122 on Jan 31 and 15 on Jul 1 are held out
+# for the validation. ~60 % of outages from cut transmission links. Starlink kits in use in
+# Wajima on Jan 5 (Kyodo, photo of 2024-01-05).
+(_NOTO_PEAK,) = _noto_counts("peak")
 _NOTO = DisasterPreset(
     name="noto-2024",
     description="2024 Noto Peninsula earthquake (M7.6, 1 Jan 2024 16:10 JST)",
@@ -76,21 +166,17 @@ _NOTO = DisasterPreset(
     center_lon_deg=137.270,
     radius_km=70.0,
     params={
-        "base_stations_down_peak": 839.0,
+        "base_stations_down_peak": _NOTO_PEAK.base_stations_down,
         "carriers": 4.0,
         "transmission_share": 0.6,
         "battery_hold_s": 3.0 * _HOUR_S,
-        # Jan 1 16:10 -> Jan 3 08:00 (the ministry's morning report): 39.8 h.
-        "peak_after_s": 39.8 * _HOUR_S,
+        # Jan 1 16:10 -> Jan 3 07:30 (the ministry's report 13): 39.3 h.
+        "peak_after_s": _NOTO_PEAK.after_s,
         # Jan 1 16:10 -> Jan 5 12:00: first satellite kits in use.
         "ntn_delay_s": 91.8 * _HOUR_S,
         "window_s": _HOUR_S,
     },
-    counts_after_peak=(
-        # Jan 6 14:30 -> 118.3 h; Jan 14 08:00 -> 303.8 h.
-        (118.3 * _HOUR_S, 603.0),
-        (303.8 * _HOUR_S, 215.0),
-    ),
+    counts_after_peak=tuple((c.after_s, c.base_stations_down) for c in _noto_counts("fit")),
 )
 
 # Great East Japan earthquake, 2011-03-11 14:46 JST, M9.0. ~29,000 base stations stopped, of
