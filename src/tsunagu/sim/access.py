@@ -10,8 +10,10 @@ orchestrator's view (:mod:`tsunagu.orchestrate.view`) both read these options; n
 the selection.
 
 Layers are tried in registration order (terrestrial RAN, HAPS, LEO direct-to-device, then any a
-user registers): each takes what it can carry of the people the earlier ones left
-(:func:`cascade`). Adding an access technology is one class plus one :func:`register_access`.
+user registers): each is offered its share of the people the earlier ones left and admits what
+its shared resources' capacities allow (:func:`cascade`, :func:`admit_shared`); the people a full
+resource refuses spill over to the later layers, and what none admits is blocked, naming the
+last full resource. Adding an access technology is one class plus one :func:`register_access`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "AccessOptions",
     "AccessRows",
     "access_names",
+    "admit_shared",
     "build_access_layers",
     "cascade",
     "register_access",
@@ -167,7 +170,11 @@ class AccessRows:
     """Access rows of one step: a point's people split over the layers that carry them.
 
     ``access`` is the layer's position in the registry plus one (0: no access). Rows are sorted
-    by point, then by layer order; every point has rows whose ``weight`` sums to 1.
+    by point, then by layer order (a layer's admitted row before its blocked one); every point
+    has rows whose ``weight`` sums to 1. A ``blocked`` row holds people that every layer able
+    to carry them refused because its shared resource was full; it names the *last* such
+    resource (its layer, node and resource are that option's). ``utilisation`` is the row's
+    resource's load after admission over its capacity (0 where it shares no finite capacity).
     """
 
     point: IntArray
@@ -179,6 +186,8 @@ class AccessRows:
     rate_bps: FloatArray
     resource: IntArray
     shared_capacity_bps: FloatArray
+    blocked: BoolArray
+    utilisation: FloatArray
     names: tuple[str, ...] = field(default=())
 
     @property
@@ -187,47 +196,120 @@ class AccessRows:
         return np.asarray(np.array(("none", *self.names))[self.access])
 
 
-def cascade(
-    layers: tuple[AccessLayer, ...], ctx: AccessContext, fallback_node: IntArray
-) -> AccessRows:
-    """Split each point's people over the layers in order: each takes ``share`` of those left.
+def admit_shared(
+    offered_bps: FloatArray,
+    resource: IntArray,
+    capacity_bps: FloatArray,
+    max_utilisation: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Admission on shared resources: the share of each option's offered load its resource
+    admits, and that resource's utilisation after admission.
 
-    Each layer is asked with ``ctx.pending`` set to the points it still has people of. What no
-    layer carries is one ``none`` row (infinite delay, zero rate) at ``fallback_node``.
+    Options with the same ``resource`` (``>= 0``) share one capacity: where their offered loads
+    sum to more than ``max_utilisation`` × capacity, each is admitted the same share
+    ``max_utilisation · C / offered`` (proportional blocking); otherwise all of it. An option
+    without a resource (``-1``) or on an unlimited one is admitted whole at utilisation 0.
+
+    >>> admit, rho = admit_shared(np.array([6e6, 3e6, 1e6]), np.array([0, 0, 1]),
+    ...                           np.array([5e6, 5e6, 5e6]), 0.9)
+    >>> admit.round(3).tolist(), rho.round(3).tolist()
+    ([0.5, 0.5, 1.0], [0.9, 0.9, 0.2])
+    """
+    n = resource.size
+    admit = np.ones(n)
+    util = np.zeros(n)
+    has = np.flatnonzero(resource >= 0)
+    if has.size == 0:
+        return admit, util
+    uniq, inv = np.unique(resource[has], return_inverse=True)
+    offered = np.bincount(inv, weights=offered_bps[has], minlength=uniq.size)
+    cap = np.zeros(uniq.size)
+    cap[inv] = capacity_bps[has]
+    limit = max_utilisation * cap
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(offered > limit, limit / offered, 1.0)
+        rho = np.where(np.isfinite(cap) & (cap > 0.0), np.minimum(offered, limit) / cap, 0.0)
+    admit[has] = share[inv]
+    util[has] = rho[inv]
+    return admit, util
+
+
+def cascade(
+    layers: tuple[AccessLayer, ...],
+    ctx: AccessContext,
+    fallback_node: IntArray,
+    *,
+    demand_bps: FloatArray | None = None,
+    max_utilisation: float = 1.0,
+) -> AccessRows:
+    """Split each point's people over the layers in order, within the layers' capacities.
+
+    Each layer is offered ``share`` of the people still pending at each point (asked with
+    ``ctx.pending`` set to the points that have any); of those, its shared resources admit what
+    their capacity allows (:func:`admit_shared`, a row of weight ``w`` loading its resource
+    with ``w · demand_bps`` of its point). The people a full resource refuses stay pending for
+    the later layers, which admit them within their own capacities. What no layer carries is
+    a ``blocked`` row naming the last resource that refused those people or, for people no
+    layer refused (no layer offered them service), one ``none`` row (infinite delay, zero
+    rate) at ``fallback_node``. ``demand_bps=None``: no admission (each layer takes its share).
     """
     n_p = fallback_node.size
+    load = np.zeros(n_p) if demand_bps is None else np.asarray(demand_bps, dtype=np.float64)
     left = np.ones(n_p)
-    parts: list[tuple[IntArray, int, FloatArray, AccessOptions | None]] = []
+    # Of the people pending: those no full resource refused yet, and per layer those whose
+    # last refusal was that layer's (each layer takes its share of every pool alike).
+    never = np.ones(n_p)
+    refused: list[FloatArray] = []
+    opts: list[tuple[AccessOptions, FloatArray]] = []
+    # Rows of each part: (points, access code, weight, option index (-1: none), blocked).
+    parts: list[tuple[IntArray, int, FloatArray, int, bool]] = []
     for a, layer in enumerate(layers):
         opt = layer.at(dataclasses.replace(ctx, pending=left > 1e-12))
-        take = np.where(opt.ok, left * np.clip(opt.share, 0.0, 1.0), 0.0)
-        rows = np.flatnonzero(take > 0.0)
-        parts.append((rows, a + 1, take[rows], opt))
-        left = left - take
-    rest = np.flatnonzero(left > 1e-12)
-    parts.append((rest, 0, left[rest], None))
+        frac = np.where(opt.ok, np.clip(opt.share, 0.0, 1.0), 0.0)
+        offer = left * frac
+        admit, util = admit_shared(
+            offer * load, opt.resource, opt.shared_capacity_bps, max_utilisation
+        )
+        carried = offer * admit
+        never = never * (1.0 - frac)
+        refused = [r * (1.0 - frac) for r in refused]
+        refused.append(offer - carried)
+        left = left - carried
+        opts.append((opt, util))
+        rows = np.flatnonzero(carried > 0.0)
+        parts.append((rows, a + 1, carried[rows], a, False))
+    for a, r in enumerate(refused):
+        rows = np.flatnonzero(r > 1e-12)
+        parts.append((rows, a + 1, r[rows], a, True))
+    rows = np.flatnonzero(never > 1e-12)
+    parts.append((rows, 0, never[rows], -1, False))
     point = np.concatenate([p[0] for p in parts])
     order = np.argsort(point, kind="stable")
 
     def col(
-        get: Callable[[AccessOptions, IntArray], npt.NDArray[np.generic]], none: float
+        get: Callable[[AccessOptions, FloatArray, IntArray], npt.NDArray[np.generic]],
+        none: float | IntArray,
     ) -> npt.NDArray[np.generic]:
-        return np.concatenate(
-            [get(o, r) if o is not None else np.full(r.size, none) for r, _, _, o in parts]
-        )[order]
+        out = []
+        for r, _, _, o, _ in parts:
+            if o < 0:
+                out.append(none[r] if isinstance(none, np.ndarray) else np.full(r.size, none))
+            else:
+                out.append(get(opts[o][0], opts[o][1], r))
+        return np.concatenate(out)[order]
 
     return AccessRows(
         point=point[order].astype(np.int64),
         access=np.concatenate([np.full(p[0].size, p[1], dtype=np.int64) for p in parts])[order],
         weight=np.concatenate([p[2] for p in parts])[order],
-        node=np.concatenate(
-            [o.node[r] if o is not None else fallback_node[r] for r, _, _, o in parts]
-        )[order].astype(np.int64),
-        one_way_s=col(lambda o, r: o.one_way_s[r], np.inf).astype(np.float64),
-        equipment_s=col(lambda o, r: o.equipment_s[r], 0.0).astype(np.float64),
-        rate_bps=col(lambda o, r: o.rate_bps[r], 0.0).astype(np.float64),
-        resource=col(lambda o, r: o.resource[r], -1).astype(np.int64),
-        shared_capacity_bps=col(lambda o, r: o.shared_capacity_bps[r], 0.0).astype(np.float64),
+        node=col(lambda o, u, r: o.node[r], fallback_node).astype(np.int64),
+        one_way_s=col(lambda o, u, r: o.one_way_s[r], np.inf).astype(np.float64),
+        equipment_s=col(lambda o, u, r: o.equipment_s[r], 0.0).astype(np.float64),
+        rate_bps=col(lambda o, u, r: o.rate_bps[r], 0.0).astype(np.float64),
+        resource=col(lambda o, u, r: o.resource[r], -1).astype(np.int64),
+        shared_capacity_bps=col(lambda o, u, r: o.shared_capacity_bps[r], 0.0).astype(np.float64),
+        blocked=np.concatenate([np.full(p[0].size, p[4], dtype=bool) for p in parts])[order],
+        utilisation=col(lambda o, u, r: u[r], 0.0).astype(np.float64),
         names=tuple(layer.name for layer in layers),
     )
 

@@ -9,11 +9,13 @@ replaced stage fills (documented on :class:`Step`). :data:`STAGES` is the defaul
 Models and their stated assumptions:
 
 * **Shared access resources** (RAN cell clusters, HAPS platforms' beams, LEO satellites'
-  beams; :mod:`tsunagu.sim.access`): the offered load on a resource is the AI bits of its
-  rows plus the background traffic of their people; where it exceeds the resource's capacity
-  times ``access_max_utilisation`` the people above that are *blocked* (admission at
-  the people level), each blocked row naming the resource. Transfers on a resource see an
-  M/G/1 processor-sharing delay ``b / (C (1 − ρ))`` (:func:`tsunagu.ran.domain.ps_transfer_time_s`).
+  beams; :mod:`tsunagu.sim.access`): the offered load on a resource is the AI bits of the
+  people offered to it plus their mobile traffic; where it exceeds the resource's capacity
+  times ``access_max_utilisation`` each point's people on it are admitted in proportion
+  (admission at the people level) and the rest *spill over* to the later access layers,
+  which admit them within their own capacities; what none admits is blocked, the row naming
+  the last full resource that refused it. Transfers on a resource see an M/G/1
+  processor-sharing delay ``b / (C (1 − ρ))`` (:func:`tsunagu.ran.domain.ps_transfer_time_s`).
 * **National traffic** (:mod:`tsunagu.sim.background`): MIC's fixed and mobile volumes for
   the scenario year with the diurnal profile, per person; mobile rides the access rows (and
   loads their cells and beams), fixed enters at each point's central office; both go to and
@@ -160,8 +162,9 @@ class Step:
     ``state`` fills ``sat_ecef_m``, ``sat_owner`` and ``network``; ``events`` applies the
     failures to ``network`` and fills ``ran_share_down``, ``ntn_blocked`` and ``surge``;
     ``access`` fills ``dist``/``pred`` (from every compute site), ``reachable``, ``site_up``
-    and ``rows``; ``demand`` fills the flow arrays (``flow_*``), ``blocked`` and
-    ``access_load``; ``route`` fills ``choice``, the carried shares, the network latency split,
+    and ``access_context``; ``demand`` fills ``rows`` (the access cascade with admission),
+    the flow arrays (``flow_*``) and the rows' people admitted and blocked; ``route`` fills
+    ``choice``, the carried shares, the network latency split,
     the link loads and ``traffic``; ``measure``
     fills ``flows``, ``satellites``, ``link_loads`` and ``record``.
     """
@@ -179,6 +182,7 @@ class Step:
     pred: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     reachable: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     site_up: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    access_context: AccessContext | None = None
     rows: AccessRows | None = None
     visible: int = 0
     data: dict[str, Any] = field(default_factory=dict)
@@ -200,7 +204,7 @@ def _network(s: Step) -> NetworkState:
 
 def _filled(s: Step) -> tuple[AccessRows, NetworkState]:
     if s.rows is None:
-        raise ScenarioError("the access stage must fill step.rows before demand, route, measure")
+        raise ScenarioError("the demand stage must fill step.rows before route and measure")
     return s.rows, _network(s)
 
 
@@ -225,7 +229,8 @@ def events_stage(run: RunSetup, s: Step) -> None:
 
 
 def access_stage(run: RunSetup, s: Step) -> None:
-    """Shortest paths from every compute site that is up, then the access layers' cascade."""
+    """Shortest paths from every compute site that is up, and what the access layers see
+    (their cascade, which needs the offered demand, runs in the demand stage)."""
     network = _network(s)
     twin = run.twin
     s.dist, s.pred = twin.site_distances(network)
@@ -243,7 +248,7 @@ def access_stage(run: RunSetup, s: Step) -> None:
         ntn_blocked=s.ntn_blocked,
         pending=np.ones(n_p, dtype=bool),
     )
-    s.rows = cascade(run.layers, ctx, twin.idx_demand)
+    s.access_context = ctx
     s.visible = sum(layer.visible(ctx) for layer in run.layers if isinstance(layer, LeoLayer))
 
 
@@ -252,86 +257,67 @@ def access_stage(run: RunSetup, s: Step) -> None:
 
 
 def demand_stage(run: RunSetup, s: Step) -> None:
-    """Offered AI requests per point and service, the load on each shared access resource,
-    admission where a resource is over its capacity, and the access transfer delays."""
-    rows, _ = _filled(s)
+    """Offered AI requests per point and service, the access layers' cascade with admission
+    on their shared resources (people a full resource refuses spill over to the later
+    layers; :func:`tsunagu.sim.access.cascade`), and the access transfer delays."""
+    if s.access_context is None:
+        raise ScenarioError("the access stage must fill step.access_context before demand")
     twin = run.twin
     sc = twin.scenario
     n_k = run.adoption.size
     weights = np.array([profile_weight(k.profile, s.hour_local) for k in sc.services]).ravel()
     rps = offered_rps(twin.demand.population, run.adoption, run.per_day, weights)  # (P, K)
     rps = rps * s.surge[:, None]
-    people = twin.demand.population[rows.point] * rows.weight * s.surge[rows.point]
-    # Offered bits per second of each row: its AI requests and its people's mobile traffic
-    # (both directions share the cells' and beams' capacity: TDD, and one capacity per beam).
+    # What all of a point's people offer a shared access resource: their AI requests and
+    # their mobile traffic (both directions share the cells' and beams' capacity: TDD, and
+    # one capacity per beam).
     per_person = run.background.per_person_bps(s.hour_local) if run.background else {}
     mobile_pp = per_person.get("mobile_down", 0.0) + per_person.get("mobile_up", 0.0)
-    ai_bps = (rps[rows.point] * rows.weight[:, None] * run.bits[None, :]).sum(axis=1)
-    bg_bps = np.where(rows.access > 0, people * mobile_pp, 0.0)
-    row_bps = ai_bps + bg_bps
-    # One key per (access layer, resource); rows without a resource share nothing.
-    key = np.where(rows.resource >= 0, rows.access * (1 << 40) + rows.resource, -1)
-    has = key >= 0
-    uniq, inv = np.unique(key[has], return_inverse=True)
-    offered = np.bincount(inv, weights=row_bps[has], minlength=uniq.size)
-    cap = np.zeros(uniq.size)
-    cap[inv] = rows.shared_capacity_bps[has]
-    rho_max = sc.capacity.access_max_utilisation
-    admit_r = np.ones(uniq.size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        over = offered > rho_max * cap
-        admit_r[over] = np.where(offered[over] > 0, rho_max * cap[over] / offered[over], 1.0)
-    admit = np.ones(rows.point.size)
-    admit[has] = admit_r[inv]
-    load = np.zeros(rows.point.size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(cap > 0, np.minimum(offered, rho_max * cap) / cap, 0.0)
-    rho = np.where(np.isfinite(cap), rho, 0.0)
-    load[has] = rho[inv]
-    # Split each row over-capacity into its admitted and blocked people.
-    blocked_row = admit < 1.0
-    base = np.concatenate([np.arange(rows.point.size), np.flatnonzero(blocked_row)])
-    part = np.concatenate([admit, (1.0 - admit)[blocked_row]])
-    is_blocked = np.concatenate([np.zeros(rows.point.size, bool), np.ones(blocked_row.sum(), bool)])
-    order = np.argsort(rows.point[base], kind="stable")
-    base, part, is_blocked = base[order], part[order], is_blocked[order]
-    keep = part > 0
-    base, part, is_blocked = base[keep], part[keep], is_blocked[keep]
-    n_r = base.size
+    point_bps = (rps * run.bits[None, :]).sum(axis=1) + (
+        twin.demand.population * s.surge * mobile_pp
+    )
+    rows = cascade(
+        run.layers,
+        s.access_context,
+        twin.idx_demand,
+        demand_bps=point_bps,
+        max_utilisation=sc.capacity.access_max_utilisation,
+    )
+    s.rows = rows
+    people = twin.demand.population[rows.point] * rows.weight * s.surge[rows.point]
+    carried_row = (rows.access > 0) & ~rows.blocked
+    n_r = rows.point.size
     flow_r = np.repeat(np.arange(n_r), n_k)
     flow_k = np.tile(np.arange(n_k), n_r)
-    rb = base[flow_r]
+    rb = flow_r
     flow_p = rows.point[rb]
-    w_row = rows.weight[base] * part
-    flow_rps = (rps[rows.point[base]] * w_row[:, None]).ravel()
+    flow_rps = (rps[rows.point] * rows.weight[:, None]).ravel()
     bits = run.bits[flow_k]
     rate = rows.rate_bps[rb]
     cap_rate = np.where(rate > 0, rate, np.inf)  # rows without access: no transfer
-    total_tx = ps_transfer_time_s(bits, cap_rate, load[rb])
+    total_tx = ps_transfer_time_s(bits, cap_rate, rows.utilisation[rb])
     tx = bits / cap_rate
     eq = sc.optical.equipment
     s.data.update(
         rps=rps,
-        row_base=base,
-        row_weight=w_row,
-        row_blocked=is_blocked,
+        row_weight=rows.weight,
+        row_blocked=rows.blocked,
         flow_r=flow_r,
         flow_k=flow_k,
         flow_p=flow_p,
         flow_rb=rb,
         flow_rps=flow_rps,
-        flow_blocked=is_blocked[flow_r],
+        flow_blocked=rows.blocked[flow_r],
         access_tx_s=tx + 2.0 * bits / eq.transceiver_rate_bps,
         access_queue_s=np.where(np.isfinite(total_tx), total_tx - tx, np.inf),
-        resource_key=uniq,
-        resource_offered_bps=offered,
-        resource_capacity_bps=cap,
-        point_load=load,
+        point_demand_bps=point_bps,
+        point_load=rows.utilisation,
         weights=weights,
         per_person_bps=per_person,
-        # Mobile people each access row carries after admission, and those it blocks.
-        row_people_admitted=np.where(rows.access > 0, people * admit, 0.0),
-        row_people_blocked=np.where(rows.access > 0, people * (1.0 - admit), people),
+        # Mobile people each access row carries after admission, and those it blocks (the
+        # blocked rows name the last full resource; rows without access, none).
+        row_people_admitted=np.where(carried_row, people, 0.0),
+        row_people_blocked=np.where(carried_row, 0.0, people),
         # Fixed broadband people per point, at the point's central office.
         point_people=twin.demand.population * s.surge,
     )
