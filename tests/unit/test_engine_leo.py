@@ -197,16 +197,21 @@ def test_isls_reach_more_feeders_within_the_max_flow() -> None:
 
 
 def test_ground_traffic_never_transits_the_satellites() -> None:
-    # No LEO users (the RAN is up) and eight times the national traffic, so the fibre is full:
-    # the satellites' feeders and ISLs still carry nothing.
+    # The RAN is up and the national traffic is eight times the default, so the fibre is
+    # full and so are the cells: the people the cells refuse spill over to LEO. The gateway
+    # feeders towards the satellites carry exactly the traffic of the demands that end at a
+    # satellite (its users), none of the ground traffic that would like the extra capacity.
     step = _step("grid", 1e12, outage=False)
     assert step.rows is not None
-    assert not (step.rows.labels == "leo").any()
+    leo = step.rows.labels == "leo"
+    assert leo.any() and not step.rows.blocked[leo].all()  # spill-over onto LEO
     loads = step.link_loads
     assert loads is not None
-    space = np.isin(np.asarray(loads["resource"].to_pylist()), ["feeder", "isl"])
-    assert space.any()
-    assert loads["load_bps"].to_numpy()[space].max() == 0.0
+    feeder = np.asarray(loads["resource"].to_pylist()) == "feeder"
+    assert feeder.any()
+    to_users = _to_users_carried_bps(step)
+    assert to_users > 0.0
+    assert loads["load_forward_bps"].to_numpy()[feeder].sum() == pytest.approx(to_users, rel=1e-9)
     assert step.traffic is not None
     assert step.traffic.to_pandas()["blocked_network_bps"].sum() > 0
 
