@@ -204,7 +204,8 @@ def test_ground_traffic_never_transits_the_satellites() -> None:
     step = _step("grid", 1e12, outage=False)
     assert step.rows is not None
     leo = step.rows.labels == "leo"
-    assert leo.any() and not step.rows.blocked[leo].all()  # spill-over onto LEO
+    assert leo.any()
+    assert not step.rows.blocked[leo].all()  # spill-over onto LEO
     loads = step.link_loads
     assert loads is not None
     feeder = np.asarray(loads["resource"].to_pylist()) == "feeder"

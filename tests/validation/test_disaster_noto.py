@@ -233,7 +233,8 @@ def test_noto_ntn_backup_carries_what_its_capacity_allows(noto: tuple[RunResult,
     # The people the platform refuses spill over to the LEO layer, whose beam over Nanao is
     # full too: each refused flow names the last full resource, a LEO beam.
     refused = set(f.reject_reason[f.site == ""])
-    assert refused and all(r.startswith("capacity: leo beam ") for r in refused)
+    assert refused
+    assert all(r.startswith("capacity: leo beam ") for r in refused)
     leo = (f.access == "leo") & (f.site != "")
     assert leo.any()  # the LEO beam admits what it can before it refuses the rest
     # The platform's admitted bits: its people's AI requests and their mobile traffic.
