@@ -294,20 +294,28 @@ def _uma_env_height_by_hand(
     return np.where(u1 < 1.0 / (1.0 + c), 1.0, 12.0 + 3.0 * np.floor(u2 * np.maximum(n, 1.0)))
 
 
-# (13.5 m alone: the h_E draw must already start at 13 m, not only for the higher users)
-@pytest.mark.parametrize("heights", [(1.5, 13.5), (1.5, 13.5, 16.5, 22.5)])
-def test_uma_random_links_follow_the_documented_streams(heights: tuple[float, ...]) -> None:
+# 13.5 m users alone at 0.5 GHz: the h_E draw starts at hUT = 13 m (not only for higher users),
+# and h_E = 12 m moves their breakpoint d'BP = 4 (hBS - hE)(hUT - hE) fc / c to 130 m.
+@pytest.mark.parametrize(
+    ("heights", "freq_ghz", "n", "d_max_m"),
+    [((13.5,), 0.5, 20_000, 600.0), ((1.5, 13.5, 16.5, 22.5), 3.5, 3000, 1200.0)],
+)
+def test_uma_random_links_follow_the_documented_streams(
+    heights: tuple[float, ...], freq_ghz: float, n: int, d_max_m: float
+) -> None:
     # Consistency check of the wiring (module docstring): per link key (seed, user, site),
     # stream 1 < P_LOS gives LOS, streams 2-3 the UMa h_E, stream 4 the shadow fading added
     # with σ 4 dB (LOS) / 6 dB (NLOS). P_LOS (Table 7.4.2-1, with C'(hUT) for high users),
     # h_E (Note 1) and σ (Table 7.4.1-1) are written out here; the path-loss formulas
     # themselves are pl.pathloss_db's (validated against the TR tables elsewhere).
     rng = np.random.default_rng(21)
-    n, seed = 3000, 17
-    d = np.round(rng.uniform(30.0, 1200.0, n), 1)
+    seed = 17
+    d = np.round(rng.uniform(30.0, d_max_m, n), 1)
     h = rng.choice(np.array(heights), n)
     uid = np.arange(n) * 7 + 3
-    res = sinr.downlink_sinr(np.column_stack([d, np.zeros(n)]), h, _one(), seed=seed, ue_id=uid)
+    res = sinr.downlink_sinr(
+        np.column_stack([d, np.zeros(n)]), h, _one(freq_ghz=freq_ghz), seed=seed, ue_id=uid
+    )
     dd = np.maximum(d, 18.0)
     c_prime = np.where(h <= 13.0, 0.0, ((np.maximum(h, 13.0) - 13.0) / 10.0) ** 1.5)
     p_los = (18.0 / dd + np.exp(-dd / 63.0) * (1.0 - 18.0 / dd)) * (
@@ -318,13 +326,16 @@ def test_uma_random_links_follow_the_documented_streams(heights: tuple[float, ..
     h_e = _uma_env_height_by_hand(
         d, h, sinr.hashed_uniform(seed, uid, 0, 2), sinr.hashed_uniform(seed, uid, 0, 3)
     )
-    loss = pl.pathloss_db("uma", d, None, 3.5, los, 25.0, h, h_e)
+    loss = pl.pathloss_db("uma", d, None, freq_ghz, los, 25.0, h, h_e)
     loss = loss + np.where(los, 4.0, 6.0) * sinr.hashed_normal(seed, uid, 0, 4)
     want = _sector_gain_on_axis(d, h, 25.0) - loss
     np.testing.assert_allclose(res.coupling_gain_db, want, rtol=0.0, atol=1e-9)
     # the drop exercises every branch: LOS and NLOS, and h_E above 1 m at 13.5 m and higher
     assert 0.05 < float(np.mean(los)) < 0.95
     assert np.any((h_e > 1.0) & (h == 13.5))
+    # ... and h_E changes the loss: some LOS link with h_E > 1 m lies beyond its d'BP
+    d_bp = 4.0 * (25.0 - h_e) * (h - h_e) * freq_ghz * 1e9 / 3.0e8
+    assert np.any(los & (h_e > 1.0) & (d > d_bp))
     if 22.5 in heights:
         assert np.any((h_e > 12.0) & (h == 22.5))
 
