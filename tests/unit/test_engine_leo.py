@@ -11,10 +11,12 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra, maximum_flow
 
+from tsunagu.ntn.geometry import elevation_and_range
 from tsunagu.orchestrate.policy import get_policy
 from tsunagu.scenario import load_scenario
 from tsunagu.scenario.schema import Event
@@ -35,11 +37,20 @@ def _step(isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True)
 
 @functools.cache
 def _twin_step(
-    isl_pattern: str, isl_capacity_bps: float | None, outage: bool = True, gateways: int = 1
+    isl_pattern: str,
+    isl_capacity_bps: float | None,
+    outage: bool = True,
+    gateways: int = 1,
+    gateway_lat_lon_deg: tuple[float, float] | None = None,
 ) -> tuple[Twin, Step]:
     """Step 0 at 21 h of the minimal scenario with a 36 × 30 shell (dense enough for ISLs
-    between satellites over Japan), no HAPS and, with ``outage``, every RAN site down."""
+    between satellites over Japan), no HAPS and, with ``outage``, every RAN site down;
+    ``gateway_lat_lon_deg`` moves the scenario's gateway."""
     sc = load_scenario(MINIMAL)
+    if gateway_lat_lon_deg is not None:
+        lat, lon = gateway_lat_lon_deg
+        moved = [sc.ntn.gateways[0].model_copy(update={"lat_deg": lat, "lon_deg": lon})]
+        sc = sc.model_copy(update={"ntn": sc.ntn.model_copy(update={"gateways": moved})})
     shell = sc.ntn.constellations[0].model_copy(update={"planes": 36, "sats_per_plane": 30})
     ntn = sc.ntn.model_copy(
         update={
@@ -91,8 +102,9 @@ def _twin_step(
     return twin, step
 
 
-def _to_users_carried_bps(step: Step) -> float:
-    """Carried rate of every demand that ends at a satellite (towards its users)."""
+def _to_users_carried_bps(step: Step, sats: npt.ArrayLike | None = None) -> float:
+    """Carried rate of every demand that ends at a satellite (towards its users), or at the
+    satellites numbered ``sats``."""
     d = step.data
     arcs, res = d["arcs"], d["flow_result"]
     n_pairs = res.demand_offered_bps.size
@@ -100,6 +112,8 @@ def _to_users_carried_bps(step: Step) -> float:
     dst[d["demand_pair"]] = d["demands"].dst
     base = arcs.n_nodes - 2 * arcs.n_sat
     to_sat = (dst >= base) & (dst < base + arcs.n_sat)
+    if sats is not None:
+        to_sat &= np.isin(dst - base, np.asarray(sats))
     return float(res.demand_carried_bps[to_sat].sum())
 
 
@@ -194,6 +208,44 @@ def test_isls_reach_more_feeders_within_the_max_flow() -> None:
             assert (loads[col].to_numpy()[isl] <= isl_bps * (1 + 1e-9)).all()
     # A thinner laser mesh carries less.
     assert carried_by[1e10] < carried_by[1e12]
+
+
+#: A gateway at Naha: with it alone, the points of Hokkaido see no satellite the gateway sees.
+NAHA = (26.2, 127.7)
+
+
+def test_points_without_a_bent_pipe_are_served_over_the_isls() -> None:
+    # The reference is the geometry itself, from elevation_and_range (brute force over every
+    # point and satellite): a point has a bent pipe when some satellite is above the mask of
+    # both the point and the gateway. Points with none get no LEO access without ISLs; with
+    # the +Grid they are served by their nearest satellite in view, one that the gateway does
+    # not see, and their traffic reaches them over the laser mesh.
+    twin, alone = _twin_step("none", 1e12, gateway_lat_lon_deg=NAHA)
+    _, meshed = _twin_step("grid", 1e12, gateway_lat_lon_deg=NAHA)
+    mask_deg = twin.scenario.ntn.constellations[0].min_elevation_deg
+    gw_mask_deg = twin.scenario.ntn.gateways[0].min_elevation_deg
+    el, rng = elevation_and_range(twin.demand.ecef_m, meshed.sat_ecef_m)
+    el_gw, _ = elevation_and_range(twin.gateway_ecef, meshed.sat_ecef_m)
+    seen_by_gw = (el_gw >= gw_mask_deg).any(axis=0)
+    lone = np.flatnonzero(~((el >= mask_deg) & seen_by_gw).any(axis=1))
+    assert 0 < lone.size < twin.demand.name.size
+    nearest = np.argmin(np.where(el >= mask_deg, rng, np.inf), axis=1)[lone]
+    assert not seen_by_gw[nearest].any()
+
+    n_ground = twin.static.n_nodes
+    for step, served in ((alone, False), (meshed, True)):
+        assert step.rows is not None
+        leo = step.rows.labels == "leo"
+        at_lone = leo & np.isin(step.rows.point, lone)
+        assert at_lone.any() == served
+    assert meshed.rows is not None
+    leo = (meshed.rows.labels == "leo") & np.isin(meshed.rows.point, lone)
+    sat = meshed.rows.node[leo] - n_ground
+    sat_of = dict(zip(meshed.rows.point[leo].tolist(), sat.tolist(), strict=True))
+    assert sat_of == dict(zip(lone.tolist(), nearest.tolist(), strict=True))
+    # What reaches those satellites came over ISLs (the gateway sees none of them).
+    assert _to_users_carried_bps(meshed, np.unique(nearest)) > 0.0
+    assert _to_users_carried_bps(alone, np.unique(nearest)) == 0.0
 
 
 def test_ground_traffic_never_transits_the_satellites() -> None:

@@ -211,6 +211,49 @@ def test_best_bent_pipe_against_brute_force_on_walker_shell() -> None:
     assert np.all(length[has] >= chord)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    mask_deg=st.floats(-10.0, 80.0),
+    n_users=st.integers(0, 30),
+)
+def test_nearest_visible_against_brute_force(seed: int, mask_deg: float, n_users: int) -> None:
+    # Brute force: every user's elevation and range to every satellite, the nearest above the
+    # mask (a regenerative payload's serving satellite over ISLs).
+    rng = np.random.default_rng(seed)
+    sats = orbits.walker_positions_ecef_m(12, 10, 1, 550e3, 53.0, 0.0)[0]
+    lat = rng.uniform(-60, 60, n_users)
+    lon = rng.uniform(-180, 180, n_users)
+    users = np.array([_ground(a, b) for a, b in zip(lat, lon, strict=True)]).reshape(-1, 3)
+    sat_i, slant_m = geometry.nearest_visible(users, sats, mask_deg)
+    el, r = geometry.elevation_and_range(users, sats)
+    r_in_view = np.where(el >= mask_deg, r, np.inf)
+    want = r_in_view.min(axis=1) if n_users else np.zeros(0)
+    np.testing.assert_array_equal(slant_m, want)
+    has = np.isfinite(want)
+    np.testing.assert_array_equal(sat_i >= 0, has)
+    np.testing.assert_array_equal(r_in_view[has, sat_i[has]], want[has])
+
+
+def test_nearest_visible_mask_is_inclusive_at_the_highest_satellite() -> None:
+    # With the mask at the highest satellite's elevation exactly, that satellite alone is in
+    # view; a micro-degree higher, none is.
+    sats = orbits.walker_positions_ecef_m(12, 10, 1, 550e3, 53.0, 0.0)[0]
+    user = _ground(35.7, 139.7)
+    el, r = geometry.elevation_and_range(user, sats)
+    top = int(np.argmax(el[0]))
+    idx, slant_m = geometry.nearest_visible(user, sats, float(el[0, top]))
+    assert idx.tolist() == [top]
+    assert slant_m.tolist() == [r[0, top]]
+    assert geometry.nearest_visible(user, sats, float(el[0, top]) + 1e-6)[0].tolist() == [-1]
+
+
+def test_nearest_visible_with_no_satellites() -> None:
+    idx, slant_m = geometry.nearest_visible([_ground(35.0, 139.0)], np.zeros((0, 3)), 25.0)
+    assert idx.tolist() == [-1]
+    assert slant_m.tolist() == [np.inf]
+
+
 def test_haps_coverage() -> None:
     r = 6_371_008.8
     haps = np.array([[r + 20e3, 0.0, 0.0], [0.0, r + 20e3, 0.0]])

@@ -28,6 +28,7 @@ __all__ = [
     "elevation_and_range",
     "haps_coverage",
     "local_vertical",
+    "nearest_visible",
     "seen_by_any",
 ]
 
@@ -215,19 +216,73 @@ def best_bent_pipe(
         gw_dist = np.where(better, best, gw_dist)
         gw_best = np.where(better, idx + start, gw_best)
 
+    best_sat, best_len = _nearest_in_view(users, sats, min_elev_user_deg, gw_dist)
+    ok = best_sat >= 0
+    sat_index[:] = best_sat
+    gateway_index[:] = np.where(ok, gw_best[np.maximum(best_sat, 0)], -1)
+    path_length[:] = best_len
+    return sat_index, gateway_index, path_length
+
+
+def nearest_visible(
+    user_ecef_m: ArrayLike, sat_ecef_m: ArrayLike, min_elev_user_deg: float
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Nearest satellite at or above the elevation mask of every user, and its slant range.
+
+    The serving satellite of a user whose traffic leaves the satellite over inter-satellite
+    links rather than straight down to a gateway (regenerative payload): the link that
+    matters at the user is the shortest slant range above the mask.
+
+    Parameters
+    ----------
+    user_ecef_m : array_like, shape (N, 3)
+    sat_ecef_m : array_like, shape (M, 3)
+        Positions in ECEF metres at one instant.
+    min_elev_user_deg : float
+        The users' elevation mask (degrees).
+
+    Returns
+    -------
+    sat_index : numpy.ndarray of int64, shape (N,)
+        Nearest satellite in view, −1 when none is above the mask.
+    slant_range_m : numpy.ndarray, shape (N,)
+        Its range (m), ``inf`` when none.
+
+    Examples
+    --------
+    >>> sats = [[7e6, 1e5, 0], [6378137.0 + 550e3, 0, 0]]
+    >>> idx, rng = nearest_visible([[6378137.0, 0, 0]], sats, 25.0)
+    >>> int(idx[0]), float(rng[0])
+    (1, 550000.0)
+    """
+    users = _as_points("user_ecef_m", user_ecef_m)
+    sats = _as_points("sat_ecef_m", sat_ecef_m)
+    if users.shape[0] == 0 or sats.shape[0] == 0:
+        return np.full(users.shape[0], -1, dtype=np.int64), np.full(users.shape[0], np.inf)
+    return _nearest_in_view(users, sats, min_elev_user_deg, np.zeros(sats.shape[0]))
+
+
+def _nearest_in_view(
+    users: NDArray[np.float64],
+    sats: NDArray[np.float64],
+    min_elev_deg: float,
+    extra_m: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Per user, the satellite in view minimising slant range + ``extra_m[sat]`` (chunked)."""
+    n_users, n_sats = users.shape[0], sats.shape[0]
+    sat_index = np.full(n_users, -1, dtype=np.int64)
+    length = np.full(n_users, np.inf)
     user_up = local_vertical(users)
     step = _chunk_rows(n_sats)
     for start in range(0, n_users, step):
         sl = slice(start, start + step)
         el, rng = _elev_range(users[sl], user_up[sl], sats)
-        total = np.where(el >= min_elev_user_deg, rng + gw_dist[np.newaxis, :], np.inf)
-        best_sat = np.argmin(total, axis=1)
-        best_len = total[np.arange(total.shape[0]), best_sat]
-        ok = np.isfinite(best_len)
-        sat_index[sl] = np.where(ok, best_sat, -1)
-        gateway_index[sl] = np.where(ok, gw_best[best_sat], -1)
-        path_length[sl] = best_len
-    return sat_index, gateway_index, path_length
+        total = np.where(el >= min_elev_deg, rng + extra_m[np.newaxis, :], np.inf)
+        best = np.argmin(total, axis=1)
+        best_len = total[np.arange(total.shape[0]), best]
+        sat_index[sl] = np.where(np.isfinite(best_len), best, -1)
+        length[sl] = best_len
+    return sat_index, length
 
 
 def haps_coverage(

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from tsunagu.constants import C_M_PER_S
 from tsunagu.errors import ScenarioError
-from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage, seen_by_any
+from tsunagu.ntn.geometry import best_bent_pipe, haps_coverage, nearest_visible, seen_by_any
 
 if TYPE_CHECKING:
     from tsunagu.net.tables import NetworkState
@@ -399,12 +399,18 @@ class HapsLayer:
 
 class LeoLayer:
     """LEO direct-to-device: the satellite of the shortest bent pipe user → satellite →
-    gateway this step.
+    gateway this step or, where the constellation has ISLs, the nearest satellite in view.
 
-    The access node is the serving satellite: the routing carries the traffic on from there
-    over the gateway feeders (each with its capacity) and the ISLs of the step's state. The
-    resource is the satellite's user beam, with ``beam_capacity_bps`` of its constellation
-    (unlimited when unset); the one-way delay is the user–satellite slant range.
+    A point with a bent pipe is served by the satellite of the shortest one. Where the
+    scenario's shells carry ISLs (``isl_pattern = "grid"``), a point that no bent pipe reaches
+    (no gateway sees any satellite the point sees: the open sea, a gateway down) is served by
+    the nearest satellite above its mask that has ISLs; whether its traffic gets anywhere is
+    then the routing's question (the satellite must reach a compute site over the step's ISLs
+    and feeders, ``ctx.reachable``). The access node is the serving satellite: the routing
+    carries the traffic on from there over the gateway feeders (each with its capacity) and
+    the ISLs of the step's state. The resource is the satellite's user beam, with
+    ``beam_capacity_bps`` of its constellation (unlimited when unset); the one-way delay is the
+    user–satellite slant range.
     """
 
     name = "leo"
@@ -416,6 +422,10 @@ class LeoLayer:
         self._delay = sc.ntn.processing_delay_s
         self._const = {c.name: c for c in sc.ntn.constellations}
         self._gw_mask = min((g.min_elevation_deg for g in sc.ntn.gateways), default=90.0)
+        # Satellites that are an end of some ISL (numbered as the step's positions).
+        self._n_isl_sats = int(twin.isl_pairs.max()) + 1 if twin.isl_pairs.size else 0
+        self._has_isl = np.zeros(self._n_isl_sats, dtype=bool)
+        self._has_isl[twin.isl_pairs.ravel()] = True
 
     def visible(self, ctx: AccessContext) -> int:
         """Satellites above the mask of at least one demand point."""
@@ -428,7 +438,10 @@ class LeoLayer:
         twin = self._twin
         n_p = twin.demand.name.size
         n_sat = ctx.sat_ecef_m.shape[0]
-        if n_sat == 0 or twin.gateway_ecef.shape[0] == 0:
+        has_isl = np.zeros(n_sat, dtype=bool)
+        k = min(n_sat, self._n_isl_sats)
+        has_isl[:k] = self._has_isl[:k]
+        if n_sat == 0 or (twin.gateway_ecef.shape[0] == 0 and not has_isl.any()):
             return _unavailable(self._fallback)
         # The bent pipe is searched only for the points with people not yet carried.
         need = np.flatnonzero(ctx.pending)
@@ -446,6 +459,14 @@ class LeoLayer:
                 self._gw_mask,
             )
             s_idx[need] = np.where(s_sub >= 0, np.flatnonzero(up_sat)[np.maximum(s_sub, 0)], -1)
+        # No bent pipe: the nearest satellite in view with ISLs (regenerative, over the mesh).
+        lone = need[s_idx[need] < 0]
+        isl_up = np.flatnonzero(up_sat & has_isl)
+        if lone.size and isl_up.size:
+            s_sub, _ = nearest_visible(
+                twin.demand.ecef_m[lone], ctx.sat_ecef_m[isl_up], float(np.min(mask))
+            )
+            s_idx[lone] = np.where(s_sub >= 0, isl_up[np.maximum(s_sub, 0)], -1)
         sat = np.maximum(s_idx, 0)
         node = np.where(s_idx >= 0, twin.static.n_nodes + sat, self._fallback)
         slant_m = np.linalg.norm(twin.demand.ecef_m - ctx.sat_ecef_m[sat], axis=1)
