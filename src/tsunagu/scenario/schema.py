@@ -20,6 +20,7 @@ __all__ = [
     "Constellation",
     "DemandSection",
     "Event",
+    "FixedAccessSection",
     "Gateway",
     "Haps",
     "NtnSection",
@@ -462,6 +463,34 @@ class Event(_Strict):
         return self
 
 
+class FixedAccessSection(_Strict):
+    """Fixed access (FTTH over PON, tsunagu.sim.fixed_access): each point's FTTH subscribers
+    on PON trees of ``technology`` (``pon_technologies.csv``, or ``none`` for no access limit),
+    ``split`` subscribers per tree.
+
+    Defaults (src/tsunagu/data/SOURCES.md, "Fixed access"): GE-PON at 1:32 as in NTT's FLET'S
+    Hikari access; 0.3169 FTTH subscriptions per person (MIC, 39.97 million FTTH contracts at
+    the end of September 2023, over the 2020 census population 126,146,099); FTTH carries
+    0.860 of the fixed-broadband traffic (its share of MIC's 46.47 million fixed-broadband
+    contracts then; assumption: equal traffic per contract across FTTH, CATV and DSL).
+    """
+
+    technology: str = "ge-pon"
+    split: Annotated[int, Field(ge=1, le=256)] = 32
+    subscriptions_per_person: Annotated[float, Field(gt=0.0, le=2.0)] = 0.3169
+    traffic_share: Fraction = 0.860
+
+    @field_validator("technology")
+    @classmethod
+    def _known_technology(cls, v: str) -> str:
+        from tsunagu.sim.fixed_access import NO_PON, pon_technologies
+
+        known = sorted(pon_technologies())
+        if v != NO_PON and v not in known:
+            raise ValueError(f"unknown PON technology {v!r}; use one of {known} or {NO_PON!r}")
+        return v
+
+
 class CapacitySection(_Strict):
     """How capacity is honoured (tsunagu.sim.stages).
 
@@ -497,6 +526,7 @@ class Scenario(_Strict):
     compute: ComputeSection
     demand: DemandSection = DemandSection()
     capacity: CapacitySection = CapacitySection()
+    fixed_access: FixedAccessSection = FixedAccessSection()
     traffic: TrafficSection = TrafficSection()
     services: list[Service] = Field(min_length=1)
     events: list[Event] = []

@@ -8,8 +8,9 @@ population of all of Japan's demand points (before any ``demand.areas`` filter, 
 run carries its own share of the national traffic, not all of it).
 
 * **Fixed broadband** (``fixed_down``, ``fixed_up``) enters the network at the point's central
-  office: FTTH, DSL, CATV and FWA end there (the access network itself is not modelled as a
-  bottleneck; its delay is in :mod:`tsunagu.traffic.lastmile`).
+  office: FTTH, DSL, CATV and FWA end there. FTTH's share of it first rides the point's PON
+  trees, which admit it within their capacity (:mod:`tsunagu.sim.fixed_access`); the rest has
+  no access bottleneck. The access delay is in :mod:`tsunagu.traffic.lastmile`.
 * **Mobile** (``mobile_down``, ``mobile_up``) rides the point's access rows (RAN cells, HAPS
   beams, LEO beams) in proportion to the people each carries, and shares those resources with
   the AI requests (:func:`tsunagu.sim.stages.demand_stage`).

@@ -429,6 +429,26 @@ MAX_LINK_UTILISATION = _kpi(
     "{:.2%}",
     "cli compare steps",
 )
+FIXED_ACCESS_UTILISATION = _kpi(
+    "fixed_access_utilisation",
+    "%",
+    "fixed access (PON) utilisation",
+    "max",
+    "Carried over capacity of all PON trees together (Σ load / Σ capacity, the busier "
+    "direction) at the step; in the summary the busiest step's.",
+    "{:.2%}",
+    "cli compare steps",
+)
+FIXED_ACCESS_UTILISATION_MAX = _kpi(
+    "fixed_access_utilisation_max",
+    "%",
+    "fixed access (PON) utilisation, most loaded point",
+    "max",
+    "Highest utilisation of any demand point's PON trees (busier direction) at the step or over "
+    "the run; admission keeps it at or below capacity.access_max_utilisation.",
+    "{:.2%}",
+    "cli compare steps",
+)
 
 TRAFFIC_OFFERED_TBPS = _kpi(
     "traffic_offered_tbps",

@@ -79,6 +79,8 @@ class StepRecord:
     traffic_offered_bps: float = 0.0
     traffic_carried_bps: float = 0.0
     routing_gap: float = 0.0
+    fixed_access_utilisation: float = 0.0
+    fixed_access_utilisation_max: float = 0.0
 
 
 _STR, _F64, _I64 = pa.string(), pa.float64(), pa.int64()
@@ -314,6 +316,8 @@ def summarise(
             kc.LINKS_DOWN.name,
             kc.NODES_DOWN.name,
             kc.MAX_LINK_UTILISATION.name,
+            kc.FIXED_ACCESS_UTILISATION.name,
+            kc.FIXED_ACCESS_UTILISATION_MAX.name,
             kc.TRAFFIC_OFFERED_TBPS.name,
             kc.TRAFFIC_CARRIED_SHARE.name,
             kc.ROUTING_GAP.name,
@@ -359,6 +363,8 @@ def summarise(
             (kc.LINKS_DOWN.name, r.links_down),
             (kc.NODES_DOWN.name, r.nodes_down),
             (kc.MAX_LINK_UTILISATION.name, r.max_link_utilisation),
+            (kc.FIXED_ACCESS_UTILISATION.name, r.fixed_access_utilisation),
+            (kc.FIXED_ACCESS_UTILISATION_MAX.name, r.fixed_access_utilisation_max),
             (kc.TRAFFIC_OFFERED_TBPS.name, r.traffic_offered_bps / 1e12),
             (
                 kc.TRAFFIC_CARRIED_SHARE.name,
@@ -413,6 +419,12 @@ def summarise(
         },
         kc.MAX_LINK_UTILISATION.name: float(
             max((r.max_link_utilisation for r in records), default=0.0)
+        ),
+        kc.FIXED_ACCESS_UTILISATION.name: float(
+            max((r.fixed_access_utilisation for r in records), default=0.0)
+        ),
+        kc.FIXED_ACCESS_UTILISATION_MAX.name: float(
+            max((r.fixed_access_utilisation_max for r in records), default=0.0)
         ),
         kc.TRAFFIC_OFFERED_TBPS.name: float(
             np.mean([r.traffic_offered_bps for r in records]) / 1e12 if records else 0.0

@@ -16,9 +16,14 @@ Models and their stated assumptions:
   which admit them within their own capacities; what none admits is blocked, the row naming
   the last full resource that refused it. Transfers on a resource see an M/G/1
   processor-sharing delay ``b / (C (1 − ρ))`` (:func:`tsunagu.ran.domain.ps_transfer_time_s`).
+* **Fixed access** (:mod:`tsunagu.sim.fixed_access`): FTTH's share of each point's fixed
+  traffic rides its PON trees (⌈subscribers / split⌉ of the scenario's technology); each
+  direction is admitted up to ``access_max_utilisation`` of the trees' capacity and the rest
+  is blocked, named ``capacity: pon trees of <point>``.
 * **National traffic** (:mod:`tsunagu.sim.background`): MIC's fixed and mobile volumes for
   the scenario year with the diurnal profile, per person; mobile rides the access rows (and
-  loads their cells and beams), fixed enters at each point's central office; both go to and
+  loads their cells and beams), fixed enters at each point's central office (FTTH's share
+  within its PON trees' capacity); both go to and
   from the section's destinations (Tokyo, Osaka, the data centres).
 * **Links**: every full-duplex link is two directed arcs with the link's capacity each. All
   demands of the step — AI requests (access node → site) and responses, fixed and mobile
@@ -55,6 +60,7 @@ from tsunagu.sim.access import AccessContext, AccessLayer, AccessRows, LeoLayer,
 from tsunagu.sim.background import CLASS_NAMES, Background
 from tsunagu.sim.demand import offered_rps, profile_weight
 from tsunagu.sim.events import EventSchedule
+from tsunagu.sim.fixed_access import FixedAccess, FixedAdmission, admit_fixed
 from tsunagu.sim.kpis import StepRecord
 from tsunagu.sim.twin import Twin
 
@@ -124,6 +130,7 @@ class RunSetup:
     site_names: npt.NDArray[np.str_]
     service_names: npt.NDArray[np.str_]
     background: Background | None
+    fixed_access: FixedAccess
 
     @property
     def bits(self) -> FloatArray:
@@ -152,6 +159,13 @@ class RunSetup:
             site_names=np.array([s.name for s in sc.compute.sites]),
             service_names=np.array([k.name for k in svc]),
             background=Background(twin) if sc.traffic.enabled else None,
+            fixed_access=FixedAccess.build(
+                twin.demand.population,
+                sc.fixed_access.technology,
+                sc.fixed_access.split,
+                sc.fixed_access.subscriptions_per_person,
+                sc.fixed_access.traffic_share,
+            ),
         )
 
 
@@ -318,8 +332,15 @@ def demand_stage(run: RunSetup, s: Step) -> None:
         # blocked rows name the last full resource; rows without access, none).
         row_people_admitted=np.where(carried_row, people, 0.0),
         row_people_blocked=np.where(carried_row, 0.0, people),
-        # Fixed broadband people per point, at the point's central office.
+        # Fixed broadband per point: its people's traffic, the FTTH share of it admitted on
+        # the point's PON trees (the rest enters at the central office unlimited).
         point_people=twin.demand.population * s.surge,
+        fixed=admit_fixed(
+            run.fixed_access,
+            twin.demand.population * s.surge * per_person.get("fixed_down", 0.0),
+            twin.demand.population * s.surge * per_person.get("fixed_up", 0.0),
+            sc.capacity.access_max_utilisation,
+        ),
     )
 
 
@@ -520,21 +541,35 @@ def _step_demands(
         dest_src = twin.static.n_nodes + np.arange(n_j, dtype=np.int64)
         dest_dst = dest_src + n_j
         mobile = np.flatnonzero(d["row_people_admitted"] > 0.0)
-        point = np.arange(twin.demand.name.size)
         fixed_people = d["point_people"]
         fixed = np.flatnonzero(fixed_people > 0.0)
+        fa: FixedAdmission = d["fixed"]
+        # Fixed traffic per point: all of it less what its PON trees blocked.
+        fixed_down = fixed_people * pp["fixed_down"] - fa.blocked_down_bps
+        fixed_up = fixed_people * pp["fixed_up"] - fa.blocked_up_bps
+        m_people = d["row_people_admitted"][mobile]
         # Origins: mobile rows at their access node, fixed points at their central office.
-        for origins, people, codes in (
-            (rows.node[mobile], d["row_people_admitted"][mobile], ("mobile_down", "mobile_up")),
-            (twin.idx_demand[point[fixed]], fixed_people[fixed], ("fixed_down", "fixed_up")),
+        for origins, down_bps, up_bps, codes in (
+            (
+                rows.node[mobile],
+                m_people * pp["mobile_down"],
+                m_people * pp["mobile_up"],
+                ("mobile_down", "mobile_up"),
+            ),
+            (
+                twin.idx_demand[fixed],
+                fixed_down[fixed],
+                fixed_up[fixed],
+                ("fixed_down", "fixed_up"),
+            ),
         ):
             o = np.repeat(origins, n_j)
             j = np.tile(np.arange(n_j), origins.size)
-            share = np.repeat(people, n_j) * dest.weight[j]
+            w = dest.weight[j]
             down, up = codes
             parts_src += [dest_src[j], arcs.exit(o)]
             parts_dst += [arcs.entry(o), dest_dst[j]]
-            parts_bps += [share * pp[down], share * pp[up]]
+            parts_bps += [np.repeat(down_bps, n_j) * w, np.repeat(up_bps, n_j) * w]
             parts_cls += [
                 np.full(o.size, CLASS_NAMES.index(down), dtype=np.int64),
                 np.full(o.size, CLASS_NAMES.index(up), dtype=np.int64),
@@ -554,6 +589,17 @@ def _step_demands(
                 blk_cls.append(np.full(lost.size, CLASS_NAMES.index(c), dtype=np.int64))
                 blk_name.append(np.asarray(name, dtype=str))
                 blk_bps.append(d["row_people_blocked"][lost] * pp[c])
+        # Fixed traffic the PON trees of its point could not carry.
+        for c, blocked in (("fixed_down", fa.blocked_down_bps), ("fixed_up", fa.blocked_up_bps)):
+            at = np.flatnonzero(blocked > 0.0)
+            if at.size:
+                blk_cls.append(np.full(at.size, CLASS_NAMES.index(c), dtype=np.int64))
+                blk_name.append(
+                    np.asarray(
+                        "capacity: pon trees of " + twin.demand.name[at].astype(object)
+                    ).astype(str)
+                )
+                blk_bps.append(blocked[at])
     return _Demands(
         src=np.concatenate(parts_src).astype(np.int64),
         dst=np.concatenate(parts_dst).astype(np.int64),
@@ -1030,6 +1076,8 @@ def measure_stage(run: RunSetup, s: Step) -> None:
         traffic_offered_bps=offered_bps,
         traffic_carried_bps=carried_bps,
         routing_gap=float(d["routing_gap"]),
+        fixed_access_utilisation=d["fixed"].aggregate_utilisation(),
+        fixed_access_utilisation_max=float(np.max(d["fixed"].utilisation, initial=0.0)),
     )
 
 
