@@ -1,17 +1,25 @@
 """The disaster presets against the public figures they are built from, and a Noto 2024 run.
 
 Sources (primary figures, see docs/disasters.md; the counts with their sources are in
-``src/tsunagu/data/disaster_counts.csv``):
+``src/tsunagu/data/disaster_counts.csv``, each row with its role):
 
-* 2024 Noto: peak 839 base stations down on 3 Jan 07:30 (MIC report 13), about 600 on 6 Jan 14:30,
-  215 on 14 Jan (the decay's fit data); 122 on 31 Jan and 15 on 1 Jul (MIC, held out: the
-  validation data); ~60 % of outages from cut transmission links, 664 Starlink kits (MIC figures
-  quoted in REFERENCES.md "Disasters"); Starlink kits in use in Wajima on 5 Jan (Kyodo News photo
-  dated 2024-01-05).
-* 2011 Tohoku, per operator (Impress K-tai Watch, 12 Mar - 4 Apr 2011): the same decay procedure
-  on another event's counts.
+* 2024 Noto: ~60 % of outages from cut transmission links, 664 Starlink kits (MIC figures quoted
+  in REFERENCES.md "Disasters"); Starlink kits in use in Wajima on 5 Jan (Kyodo News photo dated
+  2024-01-05).
 * 2011 Tohoku: docomo 6,720, au 3,680, SoftBank 3,786 base stations down, ~80 % from power
   loss, batteries 1–3 h (REFERENCES.md "Disasters").
+
+Restoration model (``sim.disasters.two_population_share``; the rates fitted once by
+``published_restoration_fit``, the split fixed by the cause shares above):
+
+* **Fit data** (roles ``peak`` and ``fit``): Noto 2024, all four operators: 839 (3 Jan 07:30,
+  the peak), about 600 (6 Jan 14:30), 215 (14 Jan). Tohoku 2011 (Impress K-tai Watch, from the
+  operators' reports): docomo 5,490 (12 Mar 08:00, peak), 3,200 (14 Mar), 770 (25 Mar); au
+  3,800 (12 Mar 05:00, peak), 1,880 (14 Mar), 324 (25 Mar); SoftBank 3,768 (12 Mar, peak), 472
+  (25 Mar). 7 counts after the peaks, 2 rates: 5 degrees of freedom.
+* **Test data** (role ``test``, held out, read only by the validation below): Noto 122 (31 Jan
+  2024) and 15 (1 Jul 2024); docomo 680 (29 Mar) and 570 (2 Apr 2011); au 264 (29 Mar) and 202
+  (1 Apr); SoftBank 382 (29 Mar) and 257 (4 Apr).
 """
 
 from __future__ import annotations
@@ -28,11 +36,20 @@ from tsunagu.runner import run
 from tsunagu.scenario import load_scenario
 from tsunagu.scenario.schema import Event, Scenario, Timeline
 from tsunagu.sim.background import Background
-from tsunagu.sim.disasters import PRESETS, decay_rate_per_s, expand_disaster, published_counts
+from tsunagu.sim.disasters import (
+    PRESETS,
+    count_series,
+    expand_disaster,
+    fit_restoration_rates,
+    published_counts,
+    published_restoration_fit,
+    two_population_share,
+)
 from tsunagu.sim.kpis import RunResult
 from tsunagu.sim.twin import Twin
 
 HOUR = 3600.0
+DAY = 86_400.0
 QUAKE_S = 16 * HOUR + 10 * 60  # 1 Jan 2024 16:10 JST, the run starting at local midnight
 STEP_S = 3 * HOUR
 
@@ -44,14 +61,14 @@ def test_preset_figures_are_the_published_ones() -> None:
     assert noto["peak_after_s"] == pytest.approx((39 + 20 / 60) * HOUR)
     assert noto["carriers"] == 4  # docomo, KDDI, SoftBank, Rakuten Mobile
     assert noto["transmission_share"] == 0.6
-    assert dict(PRESETS["noto-2024"].counts_after_peak) == {
-        (5 * 24 - 1 - 40 / 60) * HOUR: 600,  # 6 Jan 14:30 (about 600)
-        (12 * 24 + 15 + 50 / 60) * HOUR: 215,  # 14 Jan 08:00
-    }
     tohoku = PRESETS["tohoku-2011"].params
     assert tohoku["base_stations_down_peak"] == 6720 + 3680 + 3786
     assert tohoku["transmission_share"] == pytest.approx(1.0 - 0.8)
     assert 1 * HOUR <= tohoku["battery_hold_s"] <= 3 * HOUR
+    # Every preset restores at the rates fitted to the published fit rows.
+    fit = published_restoration_fit()
+    for p in (noto, tohoku):
+        assert (p["k_fast_per_s"], p["k_slow_per_s"]) == (fit.k_fast_per_s, fit.k_slow_per_s)
     # The Nankai analogue takes Tohoku's figures, scaled by Tohoku's share of sites down.
     assert PRESETS["nankai"].params == tohoku
     assert PRESETS["nankai"].reference_area == ("Tohoku",)
@@ -86,82 +103,132 @@ def _preset_down(t_after_quake_s: float) -> float:
     return share * _SITES * PRESETS["noto-2024"].params["carriers"]
 
 
-def test_noto_decay_reproduces_the_counts_it_is_fitted_to() -> None:
-    """Consistency check. Fit data: 839 (3 Jan 07:30, the peak), about 600 (6 Jan 14:30), 215
-    (14 Jan).
+def _model_down(event: str, operator: str, t_after_quake_s: float) -> float:
+    """The restoration model's count for one operator's series, from its published peak."""
+    if event == "noto-2024":
+        return _preset_down(t_after_quake_s)  # through the preset: the run's timeline
+    fit = published_restoration_fit()
+    ((t_peak, n_peak),) = _counts(event, operator, "peak")
+    slow = PRESETS[event].params["transmission_share"]
+    share = two_population_share(t_after_quake_s - t_peak, slow, fit.k_fast_per_s, fit.k_slow_per_s)
+    return n_peak * float(share)
 
-    One exponential through the peak, least squares on ln N. Tolerance: 10 % of the reported
-    count — restoration is a sequence of site visits, not an exponential, and the counts were
-    reported at different times of day (±6 h, ≈ 3 % of N at this rate).
+
+def _log_rate_per_s(event: str, t_after_peak_s: float) -> float:
+    """|d ln N / dt| of the model at a time after the peak (1/s)."""
+    fit = published_restoration_fit()
+    s = PRESETS[event].params["transmission_share"]
+    kf, ks = fit.k_fast_per_s, fit.k_slow_per_s
+    fast, slow = (1 - s) * math.exp(-kf * t_after_peak_s), s * math.exp(-ks * t_after_peak_s)
+    return (kf * fast + ks * slow) / (fast + slow)
+
+
+def _operator_spread_ln() -> float:
+    """Tolerance: ln of the spread between operators hit by the same disaster.
+
+    One restoration curve per event cannot come closer to one operator's count than the
+    operators of that event are to each other. On the last fit date of Tohoku 2011 (25 Mar) the
+    three operators still had 0.140 (docomo), 0.085 (au) and 0.125 (SoftBank) of their own peaks
+    down: a factor 1.65 between them (fit rows only).
     """
-    p = PRESETS["noto-2024"]
-    t_peak = p.params["peak_after_s"]
-    assert _counts("noto-2024", "all", "peak") == [(t_peak, 839.0)]
-    assert _counts("noto-2024", "all", "fit") == list(p.counts_after_peak)
-    k = decay_rate_per_s(p.counts_after_peak, (t_peak, 839.0))
-    for t, reported in p.counts_after_peak:
-        model = _preset_down(t)
-        assert model == pytest.approx(reported, rel=0.10), (t / HOUR, reported, model)
-    # Measured: 600 -> 561.9 (-6.3 %), 215 -> 219.3 (+2.0 %); half-life 5.7 days.
-    assert math.log(2) / k / 86_400 == pytest.approx(5.7, abs=0.1)
+    last = [s.points[-1][1] / s.peak[1] for s in count_series("tohoku-2011")]
+    return math.log(max(last) / min(last))
 
 
-def test_noto_decay_on_later_counts_not_used_in_the_fit() -> None:
-    """Validation on held-out data. Test data: 122 down on 31 Jan, 15 on 1 Jul 2024 (MIC).
+_HOUR_UNCERTAINTY_S = 12 * HOUR  # report hours not given are taken as the morning report or noon
 
-    Finding: the exponential fitted to the first two weeks restores far too fast afterwards.
-    The operators finished emergency restoration on 15-17 Jan except where roads were cut
-    (MIC white paper 2024); the sites left waited for the roads. The model gives 27 on 31 Jan
-    (95 base stations short) and none on 1 Jul (15 short). Tolerance of the pinned shortfall:
-    ±3 base stations on 31 Jan — the hour of that count is not given (±12 h × k × N = ±1.7)
-    plus the rounding of the model; on 1 Jul the model is below half a base station, the
-    preset's "restored" threshold.
+
+def _hour_uncertainty_ln(event: str, operator: str, t_after_quake_s: float) -> float:
+    """The model's change of ln N over ±12 h of report hour at a count's time."""
+    ((t_peak, _),) = _counts(event, operator, "peak")
+    return _log_rate_per_s(event, t_after_quake_s - t_peak) * _HOUR_UNCERTAINTY_S
+
+
+def _tolerance_ln(event: str, operator: str, t_after_quake_s: float) -> float:
+    """Operator spread plus the model's change over ±12 h of report hour."""
+    return _operator_spread_ln() + _hour_uncertainty_ln(event, operator, t_after_quake_s)
+
+
+def test_restoration_fit_reads_only_the_peak_and_fit_rows() -> None:
+    """The fit sees 7 counts after 4 peaks and no held-out row; 2 rates, 5 degrees of freedom."""
+    fit = published_restoration_fit()
+    series = count_series("noto-2024") + count_series("tohoku-2011")
+    held_out = {(e, c.after_s) for e in PRESETS for c in published_counts(e) if c.role == "test"}
+    used = {(s.name.split("/")[0], t) for s in series for t, _ in s.points}
+    assert len(used) == 7
+    assert not used & held_out
+    assert fit.dof == 5
+    assert fit.series == tuple(s.name for s in series)
+    again = fit_restoration_rates(series)
+    assert (again.k_fast_per_s, again.k_slow_per_s) == (fit.k_fast_per_s, fit.k_slow_per_s)
+    # Measured: k_fast 0.2424 /day (half-life 2.9 days), k_slow 0.0726 /day (9.5 days).
+    assert fit.k_fast_per_s * DAY == pytest.approx(0.2424, abs=5e-4)
+    assert fit.k_slow_per_s * DAY == pytest.approx(0.0726, abs=5e-4)
+
+
+def test_restoration_reproduces_the_counts_it_is_fitted_to() -> None:
+    """Consistency check (the counts the rates were fitted to; the model through the presets
+    for Noto). Tolerance: the Tohoku operators' spread on their last fit date (a factor 1.65)
+    plus ±12 h of report hour (0.54-0.60 in ln). Measured ln(model / reported): Noto 600 -0.09,
+    215 +0.15; docomo 3,200 +0.12, 770 -0.25; au 1,880 +0.26, 324 +0.22; SoftBank 472 -0.13.
     """
-    p = PRESETS["noto-2024"]
-    t_peak = p.params["peak_after_s"]
-    k = decay_rate_per_s(p.counts_after_peak, (t_peak, 839.0))
-    held_out = _counts("noto-2024", "all", "test")
-    fitted = {t for t, _ in p.counts_after_peak}
+    for event, operator in [("noto-2024", "all")] + [
+        ("tohoku-2011", op) for op in ("docomo", "au", "softbank")
+    ]:
+        for t, reported in _counts(event, operator, "fit"):
+            err = math.log(_model_down(event, operator, t) / reported)
+            assert abs(err) < _tolerance_ln(event, operator, t), (event, operator, reported, err)
+
+
+# The held-out rows the model misses, with the model's count as measured: it under-predicts
+# them. The docomo counts are of radio stations (several per base station), so its series stays
+# higher than the others'; Noto's 31 Jan count comes after the end of emergency restoration
+# (15-17 Jan), where only the road-cut sites were left; on 1 Jul 12 of the 15 are Rakuten sites
+# with no area impaired, a permanent remainder that no decaying population holds.
+_MISSES = {
+    ("noto-2024", "all", 122.0): 65.4,
+    ("noto-2024", "all", 15.0): 0.0,
+    ("tohoku-2011", "docomo", 680.0): 382.7,
+    ("tohoku-2011", "docomo", 570.0): 261.3,
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "operator"),
+    [
+        ("noto-2024", "all"),
+        ("tohoku-2011", "docomo"),
+        ("tohoku-2011", "au"),
+        ("tohoku-2011", "softbank"),
+    ],
+)
+def test_restoration_on_held_out_counts(event: str, operator: str) -> None:
+    """Validation on held-out data: each ``test`` row against the model fitted without it.
+
+    Tolerance: ln(model / reported) within the operator spread of the fit rows (a factor 1.65,
+    :func:`_operator_spread_ln`) plus the model's change over ±12 h of report hour: 0.54-0.55
+    in ln (-42 % / +72 %); the rounding of "about" counts (±5 of 570, ±0.9 %) is below it. Measured
+    (model vs reported; the single exponential of the first version in brackets, per series
+    fitted the same way): Noto 31 Jan 65.4 vs 122, -46 % (27.1, -78 %), a miss; 1 Jul 0 vs 15
+    (0), a miss; docomo 29 Mar 382.7 vs 680, -44 % (-40 %), a miss; 2 Apr 261.3 vs 570, -54 %
+    (-61 %), a miss; au 29 Mar 261.5 vs 264, -1 % (-43 %); 1 Apr 197.2 vs 202, -2 % (-57 %);
+    SoftBank 29 Mar 267.2 vs 382, -30 % (-33 %); 4 Apr 154.8 vs 257, -40 % (-60 %). A miss is
+    asserted as measured (to the model's change over ±12 h of report hour), so that an
+    improvement or a regression of the model shows here.
+    """
+    held_out = _counts(event, operator, "test")
     assert len(held_out) == 2
-    assert not fitted & {t for t, _ in held_out}
-    (t_jan31, n_jan31), (t_jul1, n_jul1) = held_out
-    model_jan31 = _preset_down(t_jan31)
-    model_jul1 = _preset_down(t_jul1)
-    assert (n_jan31, n_jul1) == (122.0, 15.0)
-    # Measured: 31 Jan 27.2 vs 122 (-94.8, -78 %); 1 Jul 0 (restored ~7 weeks after the
-    # quake; the exponential itself gives 2.5e-7) vs 15.
-    assert n_jan31 - model_jan31 == pytest.approx(94.8, abs=3.0)
-    assert model_jul1 < 0.5
-    # The slowdown itself, from the published counts alone: between the two held-out counts the
-    # half-life is more than twice the fitted one (measured 50 days vs 5.7 days).
-    late_rate = math.log(n_jan31 / n_jul1) / (t_jul1 - t_jan31)
-    assert late_rate < k / 2.0
-
-
-@pytest.mark.parametrize("operator", ["docomo", "au", "softbank"])
-def test_same_decay_procedure_on_tohoku_2011_underpredicts_later_counts(operator: str) -> None:
-    """Validation on another event. Fit data: each operator's first count after the quake and
-    its counts of the first two weeks (to 25 Mar 2011); test data: its counts of 29 Mar and
-    1-4 Apr (Impress K-tai Watch, from the operators' reports).
-
-    The same model form, fitted the same way, under-predicts every later count, as on Noto:
-    the decay slows once the sites that can be reached are back. Measured (model vs reported):
-    docomo 406 vs 680 (29 Mar), 221 vs 570 (2 Apr); au 150 vs 264, 87 vs 202; SoftBank 257 vs
-    382, 102 vs 257. Tolerance: the counts are rounded to 10 ("about", ±5 base stations), so a
-    shortfall must exceed 10 to count. The early rate is the claim checked against Noto's: the
-    same within a factor of 2 (measured 0.151, 0.187, 0.158 /day vs 0.122 /day).
-    """
-    (peak,) = _counts("tohoku-2011", operator, "peak")
-    fit = tuple(_counts("tohoku-2011", operator, "fit"))
-    k = decay_rate_per_s(fit, peak)
-    noto = PRESETS["noto-2024"]
-    k_noto = decay_rate_per_s(noto.counts_after_peak, (noto.params["peak_after_s"], 839.0))
-    assert 0.5 < k / k_noto < 2.0
-    later = _counts("tohoku-2011", operator, "test")
-    assert len(later) == 2
-    for t, reported in later:
-        model = peak[1] * math.exp(-k * (t - peak[0]))
-        assert reported - model > 10.0, (operator, t / 86_400, reported, model)
+    for t, reported in held_out:
+        model = _model_down(event, operator, t)
+        tol = _tolerance_ln(event, operator, t)
+        miss = _MISSES.get((event, operator, reported))
+        if miss is None:
+            assert abs(math.log(model / reported)) < tol, (event, operator, reported, model)
+        elif miss == 0.0:
+            assert model < 0.5  # the preset counts the area restored: under half a station
+        else:
+            assert math.log(reported / model) > tol  # under-predicted beyond the tolerance
+            assert model == pytest.approx(miss, rel=_hour_uncertainty_ln(event, operator, t))
 
 
 def _noto_scenario() -> Scenario:
