@@ -23,6 +23,7 @@ __all__ = [
     "amplifier_count",
     "build_backbone",
     "fibre_capacity",
+    "ip_capacity",
     "nearest_homes",
 ]
 
@@ -60,6 +61,7 @@ class Backbone:
     link_operator: npt.NDArray[np.str_]
     link_kind: npt.NDArray[np.str_]
     capacity_bps: FloatArray
+    port_limited: npt.NDArray[np.bool_]  # the router ports, not the optics, bound capacity_bps
 
 
 def fibre_capacity(
@@ -88,6 +90,27 @@ def fibre_capacity(
     )
 
 
+def ip_capacity(
+    optical_bps: npt.ArrayLike, ports: npt.ArrayLike, port_rate_bps: float
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """IP capacity of links where routers groom traffic onto the optics, and where the ports
+    bind: ``min(optical capacity, ports × port rate)``.
+
+    >>> cap, ports_bind = ip_capacity([25.6e12, 1.0e12], [16, 16], 100e9)
+    >>> cap.tolist(), ports_bind.tolist()
+    ([1600000000000.0, 1000000000000.0], [True, False])
+    """
+    opt = np.asarray(optical_bps, dtype=np.float64)
+    port_bps = np.asarray(ports, dtype=np.float64) * port_rate_bps
+    return np.asarray(np.minimum(opt, port_bps), dtype=np.float64), np.asarray(port_bps < opt)
+
+
+def _ports(ports: int | None) -> float:
+    """Router ports per link as set; unset, unlimited (the router port is the wavelength's
+    coherent pluggable, IP over DWDM, so the optics bind)."""
+    return np.inf if ports is None else float(ports)
+
+
 def build_backbone(section: OpticalSection) -> Backbone:
     """Build every operator's topology and the interconnection links between operators."""
     eq = section.equipment
@@ -103,6 +126,7 @@ def build_backbone(section: OpticalSection) -> Backbone:
     lop: list[npt.NDArray[np.str_]] = []
     kind: list[npt.NDArray[np.str_]] = []
     cap: list[FloatArray] = []
+    ports: list[FloatArray] = []
     offset = 0
     for op in section.operators:  # one QoT evaluation per operator (its fibre and line system)
         topo = load_topology(op.topology)
@@ -119,6 +143,7 @@ def build_backbone(section: OpticalSection) -> Backbone:
         lop.append(np.full(topo.n_links, op.name))
         kind.append(np.full(topo.n_links, "backbone"))
         cap.append(fibre_capacity(section, km, op.provisioned_wavelengths, op.fibre).capacity_bps)
+        ports.append(np.full(topo.n_links, _ports(op.ip_ports_per_link)))
         offset += topo.n_nodes
 
     node_name = np.concatenate(names)
@@ -146,6 +171,13 @@ def build_backbone(section: OpticalSection) -> Backbone:
     node_w = op_w[order[np.searchsorted(op_name[order], node_operator)]]
     ix_w = np.minimum(node_w[iu[ok]], node_w[ju[ok]])
     cap.append(fibre_capacity(section, ix_km, ix_w, section.operators[0].fibre).capacity_bps)
+    # ... and the fewer of their router ports.
+    op_p = np.array([_ports(op.ip_ports_per_link) for op in section.operators])
+    node_p = op_p[order[np.searchsorted(op_name[order], node_operator)]]
+    ports.append(np.minimum(node_p[iu[ok]], node_p[ju[ok]]))
+    ip_cap, port_limited = ip_capacity(
+        np.concatenate(cap), np.concatenate(ports), eq.ip_port_rate_bps
+    )
 
     s = np.concatenate(src)
     t = np.concatenate(dst)
@@ -165,7 +197,8 @@ def build_backbone(section: OpticalSection) -> Backbone:
         link_power_w=(n_amp * eq.amplifier_power_w).astype(np.float64),
         link_operator=np.concatenate(lop),
         link_kind=np.concatenate(kind),
-        capacity_bps=np.concatenate(cap),
+        capacity_bps=ip_cap,
+        port_limited=port_limited,
     )
 
 

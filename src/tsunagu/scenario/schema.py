@@ -92,6 +92,10 @@ class OpticalEquipment(_Strict):
     router_hop_delay_s: NonNegativeFloat = 20e-6
     ip_packet_bytes: Annotated[float, Field(ge=64.0, le=9216.0)] = 1500.0
     ip_port_utilisation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    # Rate of one router port where traffic is groomed onto a fibre link (a link carries at
+    # most its ports × this rate): 400GbE, the highest IEEE 802.3 rate (802.3bs), the client
+    # side of a 400ZR-class coherent pluggable; 100e9 for 100GbE (IEEE 802.3ba-2010).
+    ip_port_rate_bps: PositiveFloat = 400e9
     # Line system and transceiver of the fibre-link capacity (tsunagu.optical.capacity): the
     # transceiver's modes from src/tsunagu/data/transceiver_modes.csv (GNPy's example library),
     # GNPy's example system margin (SI sys_margins 2 dB), launch power (SI power_dbm 0 dBm) and
@@ -139,6 +143,11 @@ class OperatorNetwork(_Strict):
     # min(provisioned, channels of the mode that fit the C band) × the mode's rate. Default:
     # a fully lit 4.8 THz C band of one fibre pair at 75 GHz (64; REFERENCES "Optical / APN").
     provisioned_wavelengths: Annotated[int, Field(ge=0, le=400)] = 64
+    # Router ports provisioned on each of the operator's fibre links (each way), of
+    # equipment.ip_port_rate_bps: the link's IP capacity is min(its optical capacity, ports ×
+    # port rate). None: no port limit (IP over DWDM: each wavelength's coherent pluggable is
+    # itself the router port, so the optical capacity binds).
+    ip_ports_per_link: Annotated[int, Field(ge=0, le=10_000)] | None = None
 
 
 class OpticalSection(_Strict):
@@ -148,6 +157,8 @@ class OpticalSection(_Strict):
     # Wavelengths lit on each metro fibre link homing a central office, compute site or
     # gateway onto the backbone (default as a backbone link: one fully lit fibre pair).
     metro_wavelengths: Annotated[int, Field(ge=0, le=400)] = 64
+    # Router ports on each metro link (as OperatorNetwork.ip_ports_per_link; None: no limit).
+    metro_ip_ports: Annotated[int, Field(ge=0, le=10_000)] | None = None
     equipment: OpticalEquipment = OpticalEquipment()
     fronthaul: FronthaulParameters = FronthaulParameters()
     dci: DciParameters = DciParameters()

@@ -788,14 +788,16 @@ def _per_link(
 
 
 def _link_resource(run: RunSetup, state: NetworkState) -> npt.NDArray[np.str_]:
-    """What each link of the state is: ``fibre``, ``feeder`` or its medium."""
+    """What each link of the state is: ``fibre`` (or ``ip ports`` where the routers' ports,
+    not the optics, bound its capacity), ``feeder`` or its medium."""
     links = state.links
     kind = np.asarray(links.extra.get("kind", np.full(len(links), "")), dtype=str)
+    ports = np.asarray(links.extra.get("port_limited", np.zeros(len(links))), dtype=bool)
     medium = np.asarray(links.medium, dtype=str)
     return np.asarray(
         np.where(
             medium == "fibre",
-            "fibre",
+            np.where(ports, "ip ports", "fibre"),
             np.where(
                 np.char.find(kind, "feeder") >= 0, "feeder", np.where(kind == "isl", "isl", medium)
             ),

@@ -29,7 +29,13 @@ from tsunagu.ntn.constellations import Shell, isl_pairs_for_shells
 from tsunagu.ntn.geometry import elevation_and_range
 from tsunagu.ntn.isl import isl_feasible
 from tsunagu.ntn.orbits import walker_positions_ecef_m
-from tsunagu.optical.domain import Backbone, build_backbone, fibre_capacity, nearest_homes
+from tsunagu.optical.domain import (
+    Backbone,
+    build_backbone,
+    fibre_capacity,
+    ip_capacity,
+    nearest_homes,
+)
 from tsunagu.ran.domain import RanPlan, plan_cells
 from tsunagu.scenario.schema import Scenario
 
@@ -257,9 +263,16 @@ class Twin:
 
         # Capacities, once: fibre from the QoT of each link's spans and the lit wavelengths
         # (metro fibre with the first operator's line system), feeders from the scenario.
-        metro_cap = fibre_capacity(
-            sc.optical, h_len / 1e3, sc.optical.metro_wavelengths, sc.optical.operators[0].fibre
-        ).capacity_bps
+        metro_cap, metro_ports_bind = ip_capacity(
+            fibre_capacity(
+                sc.optical,
+                h_len / 1e3,
+                sc.optical.metro_wavelengths,
+                sc.optical.operators[0].fibre,
+            ).capacity_bps,
+            np.inf if sc.optical.metro_ip_ports is None else sc.optical.metro_ip_ports,
+            eq.ip_port_rate_bps,
+        )
         haps_feeder_cap = np.array(
             [np.inf if h.feeder_capacity_bps is None else h.feeder_capacity_bps for h in haps],
             dtype=np.float64,
@@ -311,7 +324,11 @@ class Twin:
             extra={
                 "kind": np.concatenate(
                     [bb.link_kind, np.full(h_src.size, "metro"), np.full(f_src.size, "haps feeder")]
-                )
+                ),
+                # What bounds the link's capacity: its router ports or its optics.
+                "port_limited": np.concatenate(
+                    [bb.port_limited, metro_ports_bind, np.zeros(f_src.size, dtype=bool)]
+                ),
             },
         )
         self.static = StaticNetwork(nodes=nodes, links=links)
