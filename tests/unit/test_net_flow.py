@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse.csgraph import breadth_first_order
 
 from tsunagu.errors import DataError, TsunaguError
 from tsunagu.net.flow import (
@@ -138,17 +139,17 @@ def _networks(draw: st.DrawFn) -> dict[str, np.ndarray | int]:
             "dsrc": dsrc, "ddst": ddst, "off": off, "cls": cls}  # fmt: skip
 
 
-def _run(g: dict[str, np.ndarray | int]) -> FlowResult:
+def _run(g: dict[str, np.ndarray | int], overflow_rounds: int = 0) -> FlowResult:
     return route_and_allocate(
         int(g["n"]), g["src"], g["dst"], g["cap"], g["tau"], g["dsrc"], g["ddst"], g["off"],
-        g["cls"], mean_packet_bits=1.0, max_iterations=20,
+        g["cls"], mean_packet_bits=1.0, max_iterations=20, overflow_rounds=overflow_rounds,
     )  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)
-@given(_networks())
-def test_conservation_invariants(g: dict[str, np.ndarray | int]) -> None:
-    r = _run(g)
+@given(_networks(), st.sampled_from([0, 50]))
+def test_conservation_invariants(g: dict[str, np.ndarray | int], overflow_rounds: int) -> None:
+    r = _run(g, overflow_rounds)
     off = np.asarray(g["off"])
     # offered = carried + blocked, per demand and per class; nothing negative.
     np.testing.assert_allclose(r.demand_carried_bps + r.demand_blocked_bps, off, atol=1e-9)
@@ -198,6 +199,92 @@ def test_conservation_invariants(g: dict[str, np.ndarray | int]) -> None:
         assert r.incidence[paths][:, arc].nnz > 0
         assert r.demand_binding_kind[f] == "link"
         assert r.arc_pass_fraction[arc] < 1.0 or r.arc_utilisation[arc] >= 1.0 - 1e-9
+
+
+# --------------------------------------------------------------------------- overflow
+
+
+def _reaches(n: int, src: np.ndarray, dst: np.ndarray, use: np.ndarray, a: int, b: int) -> bool:
+    """Whether node ``b`` is reachable from ``a`` over the arcs ``use`` (breadth-first)."""
+    g = sp.csr_matrix((np.ones(int(use.sum())), (src[use], dst[use])), shape=(n, n))
+    return bool(np.isin(b, breadth_first_order(g, a, directed=True, return_predecessors=False)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_networks())
+def test_overflow_leaves_no_blocked_demand_a_path_with_spare_capacity(
+    g: dict[str, np.ndarray | int],
+) -> None:
+    """After the overflow no blocked demand's destination is reachable from its source over
+    arcs with spare capacity (a breadth-first search, independent of the routing); carried
+    never falls below the plain allocation's, and the binding arc is full and on the boundary
+    of the region the source still reaches."""
+    r = _run(g, overflow_rounds=50)
+    plain = _run(g)
+    n = int(g["n"])
+    src, dst, cap = np.asarray(g["src"]), np.asarray(g["dst"]), np.asarray(g["cap"])
+    off = np.asarray(g["off"])
+    assert r.demand_carried_bps.sum() >= plain.demand_carried_bps.sum() - 1e-9
+    room = (cap > 0.0) & (np.isinf(cap) | (r.arc_load_bps < cap * (1.0 - 1e-6)))
+    for f in np.flatnonzero(r.demand_blocked_bps > 1e-6 * np.maximum(off, 1.0)):
+        a, b = int(np.asarray(g["dsrc"])[f]), int(np.asarray(g["ddst"])[f])
+        assert not _reaches(n, src, dst, room, a, b), f"demand {f} could still overflow"
+        arc = int(r.demand_binding_arc[f])
+        if arc < 0:
+            assert r.demand_binding_kind[f] == NO_PATH_KIND
+            continue
+        assert r.arc_utilisation[arc] >= 1.0 - 1e-6
+        # the source side of the cut: its tail reached over room (or searched from the
+        # destination: its head reaches the destination over room).
+        tail_side = _reaches(n, src, dst, room, a, int(src[arc])) and not _reaches(
+            n, src, dst, room, a, int(dst[arc])
+        )
+        head_side = _reaches(n, src, dst, room, int(dst[arc]), b) and not _reaches(
+            n, src, dst, room, int(src[arc]), b
+        )
+        assert tail_side or head_side
+
+
+def test_overflow_puts_the_blocked_excess_on_the_longer_path() -> None:
+    """Closed form: 10 b/s from 0 to 2 over a short path of 4 b/s (0→1→2) and a long one of
+    5 b/s (0→3→2). With no overload price the equilibrium puts everything on the short path,
+    which carries 4; the overflow carries 5 more on the long one, and 1 b/s is blocked at the
+    cut {0→1, 3→2}, named at the arc the equilibrium loaded most (0→1)."""
+    args = (4, [0, 1, 0, 3], [1, 2, 3, 2], [4.0, 100.0, 100.0, 5.0], [1.0, 1.0, 2.0, 2.0])
+    dem = ([0], [2], [10.0])
+    plain = route_and_allocate(*args, *dem, mean_packet_bits=1e-6)
+    assert plain.demand_carried_bps[0] == pytest.approx(4.0, rel=1e-9)
+    r = route_and_allocate(*args, *dem, mean_packet_bits=1e-6, overflow_rounds=5)
+    assert r.demand_carried_bps[0] == pytest.approx(9.0, rel=1e-9)
+    assert r.demand_blocked_bps[0] == pytest.approx(1.0, rel=1e-9)
+    assert r.arc_load_bps == pytest.approx([4.0, 4.0, 5.0, 5.0], rel=1e-9)
+    assert int(r.demand_binding_arc[0]) == 0
+    assert r.overflow_rounds == 1
+    # Room for all of it on the long path: nothing blocked.
+    wide = (4, [0, 1, 0, 3], [1, 2, 3, 2], [4.0, 100.0, 100.0, 50.0], [1.0, 1.0, 2.0, 2.0])
+    r = route_and_allocate(*wide, *dem, mean_packet_bits=1e-6, overflow_rounds=5)
+    assert r.demand_blocked_bps[0] == pytest.approx(0.0, abs=1e-9)
+    assert (r.demand_binding_kind == "").all()
+
+
+def test_overflow_carries_a_detour_and_blocks_only_the_demand_behind_the_cut() -> None:
+    """Closed form. Demand A (0→3, 12 b/s) has a short path 0→2→3 and a detour 0→4→3;
+    demand B (1→3, 6 b/s) only 1→2→3; 2→3 carries 8 b/s. The equilibrium puts both on 2→3,
+    which passes 8/18 of them: A carries 5.33, B 2.67, both named at 2→3. The overflow moves
+    A's 6.67 blocked b/s to the detour; B has no route left, its 3.33 blocked b/s named at
+    2→3, the one full arc out of the nodes it reaches ({1, 2})."""
+    n, src, dst = 5, [0, 1, 2, 0, 4], [2, 2, 3, 4, 3]
+    cap, tau = [10.0, 100.0, 8.0, 100.0, 100.0], [1.0, 1.0, 1.0, 5.0, 5.0]
+    dem = ([0, 1], [3, 3], [12.0, 6.0])
+    plain = route_and_allocate(n, src, dst, cap, tau, *dem, mean_packet_bits=1e-6)
+    assert plain.demand_carried_bps == pytest.approx([12 * 8 / 18, 6 * 8 / 18], rel=1e-6)
+    assert plain.demand_binding_arc.tolist() == [2, 2]
+    r = route_and_allocate(n, src, dst, cap, tau, *dem, mean_packet_bits=1e-6, overflow_rounds=9)
+    assert r.demand_carried_bps == pytest.approx([12.0, 6 * 8 / 18], rel=1e-6)
+    assert r.demand_binding_arc.tolist() == [-1, 2]
+    b = 12 * 10 / 18
+    assert r.arc_load_bps == pytest.approx([12 - b, 6 - 10 / 3, 8.0, b, b], rel=1e-6)
+    assert r.overflow_rounds == 1
 
 
 def test_many_sources_to_one_destination_walk_the_reversed_tree() -> None:

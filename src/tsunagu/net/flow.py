@@ -60,6 +60,26 @@ a demand with blocked traffic is the arc of smallest pass fraction ``a`` (the mo
 on the path where most of its traffic was blocked, named by arc id and the caller's arc kind;
 a demand with no path at all has binding arc ``-1`` and kind ``"no path"``.
 
+Overflow: blocked traffic on the spare capacity
+-----------------------------------------------
+The equilibrium is stopped after a few line-search steps, and even at its end a user
+equilibrium with a finite overload price can load a link beyond capacity while another path
+has room. With ``overflow_rounds`` > 0 the traffic the allocation blocked is re-offered, as
+constrained shortest path first (CSPF) places a traffic-engineering tunnel: on the least-cost
+path (costs at the current loads) over only the arcs with spare capacity (RFC 3209 §2.2 and
+RFC 4655 §4: paths computed on the residual bandwidth), and allocated within that spare
+capacity by the same thinning; the round is repeated on what is still blocked, until nothing
+moves (or ``overflow_rounds``). Traffic already carried is never moved, so the result need
+not reach the maximum multicommodity throughput; it carries everything a demand can reach over
+spare capacity, and no arc goes above its capacity.
+
+A demand still blocked after the overflow is named at its *cut*: the region of nodes its source
+reaches over arcs with spare capacity is bounded by full arcs, and the binding arc is the one
+of those on the demand's own paths that its equilibrium loaded most (for demands searched from
+their destination: the region that reaches the destination, and the full arcs into it). Unlike
+the least pass fraction on one path, the cut is a property of the final loads: every route from
+the demand's source to its destination crosses a full arc of it.
+
 Shared capacity: arc groups
 ---------------------------
 Several arcs may share one capacity (``arc_group``): one physical direction of a link that the
@@ -80,7 +100,9 @@ share: the fewest trees of the three), ``O(S (A + N log N))``, plus
 a predecessor walk (:func:`tsunagu.net.paths.walk`) of all demands at once, one NumPy step per
 hop, ``O(F H)`` for ``F`` demands of at most ``H`` hops. Routing costs ``K`` such steps; the
 allocation ``I`` sparse products over the ``P ≤ K F`` distinct paths, ``O(I · P H)``. There is
-no Python loop over demands, arcs or paths.
+no Python loop over demands, arcs or paths. The overflow adds at most ``overflow_rounds`` AON
+steps over the still-blocked demands and their allocations, and one reachability search
+(``shortest_paths`` from the blocked demands' distinct roots) to name the cuts.
 """
 
 from __future__ import annotations
@@ -124,6 +146,9 @@ NO_PATH_KIND: Final = "no path"
 #: Pass fractions closer than this between two allocation iterations end the iteration.
 _ALLOCATION_TOL: Final = 1e-9
 _NO_PRED: Final = -9999
+#: Spare capacity, blocked traffic and overflow below this share of capacity, offer or total
+#: are rounding (overflow routing).
+_OVERFLOW_TOL: Final = 1e-9
 #: Salt of a demand's id in its paths' keys (far above any arc id; see wardrop_msa).
 _DEMAND_SALT: Final = np.uint64(0xD6E8FEB86659FD93)
 
@@ -682,7 +707,9 @@ class FlowResult:
 
     Arc arrays have shape (A,), demand arrays (F,), path arrays (P,). ``arc_load_bps`` is the
     carried load (sum of carried path rates on the arc); ``arc_offered_load_bps`` the load the
-    equilibrium routing offered before allocation. ``arc_queue_delay_s`` is the M/M/1 sojourn
+    equilibrium routing offered before allocation (and before any overflow). The path arrays
+    hold the equilibrium's paths, then the overflow's, whose offered rate is what was re-offered
+    on them and carried. ``arc_queue_delay_s`` is the M/M/1 sojourn
     time at the carried load; ``demand_delay_s`` the carried-weighted mean over a demand's paths
     of propagation plus sojourn times (offered-weighted when nothing is carried; ``inf`` with no
     path).
@@ -711,6 +738,8 @@ class FlowResult:
     #: Load of each arc's capacity group (its own load when arcs are not grouped): what its
     #: utilisation, queueing delay and overload refer to.
     arc_shared_load_bps: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: Overflow rounds that moved blocked traffic onto spare capacity (0: none ran or moved).
+    overflow_rounds: int = 0
 
     def class_totals(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
         """Per demand class: (classes, offered, carried, blocked) in b/s."""
@@ -785,6 +814,7 @@ def route_and_allocate(
     step_rule: str = "msa",
     min_step: float = 0.0,
     arc_group: npt.ArrayLike | None = None,
+    overflow_rounds: int = 0,
 ) -> FlowResult:
     """Congestion-aware routing (MSA, M/M/1 costs) then allocation with a binding arc per loss.
 
@@ -812,6 +842,11 @@ def route_and_allocate(
     arc_group : array_like of int (A,), optional
         Arcs with the same id share one capacity (see "Shared capacity" in the module notes);
         their ``capacity_bps`` must be equal. Default: every arc is its own group.
+    overflow_rounds : int
+        At most this many rounds of overflow routing after the allocation (see "Overflow" in
+        the module notes; 0, the default: none). With overflow, a loss is named at a full arc
+        of the demand's cut (the last full arc between what it can still reach and its
+        destination) instead of the least pass fraction on its path.
 
     Returns
     -------
@@ -826,7 +861,10 @@ def route_and_allocate(
     (4.0, 6.0, 0)
     """
     src = _int_column(arc_src, "arc_src", max(n_nodes, 1), "node")
+    dst = _int_column(arc_dst, "arc_dst", max(n_nodes, 1), "node")
     n_arcs = src.size
+    if overflow_rounds < 0:
+        raise DataError(f"overflow_rounds must be >= 0 (got {overflow_rounds}); e.g. 8")
     cap = _float_column(capacity_bps, "capacity_bps", n_arcs, allow_inf=True)
     tau = _float_column(propagation_delay_s, "propagation_delay_s", n_arcs, allow_inf=False)
     d = _float_column(offered_bps, "offered_bps", np.asarray(demand_src).size, allow_inf=False)
@@ -856,7 +894,7 @@ def route_and_allocate(
     eq = wardrop_msa(
         n_nodes,
         src,
-        arc_dst,
+        dst,
         demand_src,
         demand_dst,
         d,
@@ -867,12 +905,13 @@ def route_and_allocate(
         step_rule=step_rule,
         min_step=min_step,
     )
-    path_offered = d[eq.path_demand] * eq.path_share
+    path_demand, incidence = eq.path_demand, eq.incidence
+    path_offered = d[path_demand] * eq.path_share
     if grouped:
         member = sp.csr_matrix(
             (np.ones(n_arcs), (np.arange(n_arcs), grp)), shape=(n_arcs, cap_g.size)
         )
-        inc_g = sp.csr_matrix(eq.incidence @ member)
+        inc_g = sp.csr_matrix(incidence @ member)
         path_carried, pass_g, binding_g = allocate_paths(
             inc_g,
             path_offered,
@@ -881,34 +920,58 @@ def route_and_allocate(
             tolerance=allocation_tolerance,
         )
         pass_fraction = pass_g[grp]
-        path_binding = _arc_in_group(eq.incidence, grp, binding_g)
+        path_binding = _arc_in_group(incidence, grp, binding_g)
     else:
         path_carried, pass_fraction, path_binding = allocate_paths(
-            eq.incidence,
+            incidence,
             path_offered,
             cap,
             max_iterations=allocation_iterations,
             tolerance=allocation_tolerance,
         )
-    transposed = eq.incidence.T.tocsr()
+    offered_load = np.asarray(incidence.T @ path_offered, dtype=np.float64)
+    cut_binding: IntArray | None = None
+    rounds_used = 0
+    if overflow_rounds > 0:
+        ov = _overflow(
+            _Graph(n_nodes, src, dst, cap > 0.0),
+            cost,
+            grp,
+            cap_g,
+            _int_column(demand_src, "demand_src", n_nodes, "node"),
+            _int_column(demand_dst, "demand_dst", n_nodes, "node"),
+            d,
+            path_demand,
+            incidence,
+            path_carried,
+            offered_load,
+            overflow_rounds,
+            allocation_iterations,
+            allocation_tolerance,
+        )
+        path_demand, incidence, cut_binding = ov.path_demand, ov.incidence, ov.cut_arc
+        rounds_used = ov.rounds
+        path_offered = np.concatenate([path_offered, ov.carried_bps])
+        path_carried = np.concatenate([path_carried, ov.carried_bps])
+        path_binding = np.concatenate([path_binding, np.full(ov.carried_bps.size, -1)])
+    transposed = incidence.T.tocsr()
     load = np.asarray(transposed @ path_carried, dtype=np.float64)
-    offered_load = np.asarray(transposed @ path_offered, dtype=np.float64)
     shared = np.bincount(grp, weights=load, minlength=cap_g.size)[grp] if grouped else load
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(np.isfinite(cap) & (cap > 0.0), shared / cap, 0.0)
     queue = mm1_sojourn_time_s(shared, cap, mean_packet_bits, utilisation_cap)
-    carried = np.bincount(eq.path_demand, weights=path_carried, minlength=n_dem)
+    carried = np.bincount(path_demand, weights=path_carried, minlength=n_dem)
     # Demands without any path carry nothing; a demand's carried sum can exceed its offer by
     # rounding only, so clip it there to keep offered = carried + blocked exact.
     carried = np.minimum(carried, d)
     blocked = d - carried
-    path_delay = eq.incidence @ (tau + np.where(np.isfinite(queue), queue, 0.0))
+    path_delay = incidence @ (tau + np.where(np.isfinite(queue), queue, 0.0))
     w = np.where(path_carried > 0.0, path_carried, 0.0)
-    w_sum = np.bincount(eq.path_demand, weights=w, minlength=n_dem)
-    o_sum = np.bincount(eq.path_demand, weights=path_offered, minlength=n_dem)
-    delay_c = np.bincount(eq.path_demand, weights=w * path_delay, minlength=n_dem)
-    delay_o = np.bincount(eq.path_demand, weights=path_offered * path_delay, minlength=n_dem)
-    has_path = np.bincount(eq.path_demand, minlength=n_dem) > 0
+    w_sum = np.bincount(path_demand, weights=w, minlength=n_dem)
+    o_sum = np.bincount(path_demand, weights=path_offered, minlength=n_dem)
+    delay_c = np.bincount(path_demand, weights=w * path_delay, minlength=n_dem)
+    delay_o = np.bincount(path_demand, weights=path_offered * path_delay, minlength=n_dem)
+    has_path = np.bincount(path_demand, minlength=n_dem) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         delay = np.where(
             w_sum > 0.0,
@@ -918,12 +981,14 @@ def route_and_allocate(
     delay = np.where(has_path, delay, np.inf)
     # Binding arc of a demand: that of its path with the most blocked traffic.
     lost = path_offered - path_carried
-    order = np.lexsort((-lost, eq.path_demand))
+    order = np.lexsort((-lost, path_demand))
     first = np.ones(order.size, dtype=bool)
-    first[1:] = eq.path_demand[order][1:] != eq.path_demand[order][:-1]
+    first[1:] = path_demand[order][1:] != path_demand[order][:-1]
     binding = np.full(n_dem, -1, dtype=np.int64)
-    binding[eq.path_demand[order][first]] = path_binding[order][first]
+    binding[path_demand[order][first]] = path_binding[order][first]
     binding = np.where(blocked > 0.0, binding, -1)
+    if cut_binding is not None:
+        binding = np.where((blocked > 0.0) & (cut_binding >= 0), cut_binding, binding)
     kind_out = np.where(binding >= 0, kind[np.maximum(binding, 0)], "")
     no_path = ~has_path & (d > 0.0)
     kind_out = np.where(no_path, NO_PATH_KIND, kind_out)
@@ -942,13 +1007,14 @@ def route_and_allocate(
         demand_delay_s=np.asarray(delay, dtype=np.float64),
         demand_binding_arc=binding,
         demand_binding_kind=np.asarray(kind_out, dtype=np.str_),
-        path_demand=eq.path_demand,
+        path_demand=path_demand,
         path_offered_bps=path_offered,
         path_carried_bps=path_carried,
-        incidence=eq.incidence,
+        incidence=incidence,
         relative_gap=eq.relative_gap,
         iterations=eq.iterations,
         arc_shared_load_bps=np.asarray(shared, dtype=np.float64),
+        overflow_rounds=rounds_used,
     )
 
 
@@ -997,3 +1063,139 @@ def _arc_in_group(incidence: sp.csr_matrix, grp: IntArray, group_of_path: IntArr
     # Reverse assignment keeps the first (lowest) arc of each path in the group.
     out[rows[hit][::-1]] = inc.indices[hit][::-1]
     return out
+
+
+@dataclass(frozen=True)
+class _Overflow:
+    path_demand: IntArray  # all paths: the equilibrium's, then the overflow paths
+    incidence: sp.csr_matrix
+    carried_bps: FloatArray  # per overflow path (all that was re-offered there is carried)
+    cut_arc: IntArray  # per demand: a full arc of its cut, -1 where none (or not blocked)
+    rounds: int  # overflow rounds that moved traffic
+
+
+def _overflow(
+    g: _Graph,
+    cost: CostFunction,
+    grp: IntArray,
+    cap_g: FloatArray,
+    d_src: IntArray,
+    d_dst: IntArray,
+    offered: FloatArray,
+    path_demand: IntArray,
+    incidence: sp.csr_matrix,
+    path_carried: FloatArray,
+    offered_load: FloatArray,
+    rounds: int,
+    allocation_iterations: int,
+    allocation_tolerance: float,
+) -> _Overflow:
+    """Re-offer each demand's blocked traffic on its least-cost path over the arcs with spare
+    capacity, allocate it within that spare capacity, and repeat (see "Overflow")."""
+    n_dem, n_arcs, n_g = offered.size, g.arc_src.size, cap_g.size
+    member = sp.csr_matrix((np.ones(n_arcs), (np.arange(n_arcs), grp)), shape=(n_arcs, n_g))
+    load = np.asarray(incidence.T @ path_carried, dtype=np.float64)
+    carried = np.bincount(path_demand, weights=path_carried, minlength=n_dem)
+    blocked = np.maximum(offered - carried, 0.0)
+    floor = _OVERFLOW_TOL * offered  # blocked traffic below this is rounding
+    parts_d: list[IntArray] = []
+    parts_inc: list[sp.csr_matrix] = []
+    parts_c: list[FloatArray] = []
+    total = float(offered.sum())
+
+    def spare(load_arc: FloatArray) -> tuple[FloatArray, BoolArray]:
+        x_g = np.bincount(grp, weights=load_arc, minlength=n_g)
+        left = np.maximum(cap_g - x_g, 0.0)
+        return left, (np.isinf(cap_g) | (left > _OVERFLOW_TOL * cap_g)) & (cap_g > 0.0)
+
+    for _ in range(rounds):
+        left, room = spare(load)
+        want = np.flatnonzero(blocked > floor)
+        if want.size == 0:
+            break
+        gr = _Graph(g.n_nodes, g.arc_src, g.arc_dst, g.usable & room[grp])
+        kappa, f_hop, a_hop = _aon(gr, cost(load), d_src[want], d_dst[want])
+        routed = np.flatnonzero(np.isfinite(kappa) & (d_src[want] != d_dst[want]))
+        if routed.size == 0:
+            break
+        row_of = np.full(want.size, -1, dtype=np.int64)
+        row_of[routed] = np.arange(routed.size)
+        keep = row_of[f_hop] >= 0
+        inc = sp.csr_matrix(
+            (np.ones(int(keep.sum())), (row_of[f_hop[keep]], a_hop[keep])),
+            shape=(routed.size, n_arcs),
+        )
+        inc.sum_duplicates()
+        inc.data[:] = 1.0
+        got, _, _ = allocate_paths(
+            sp.csr_matrix(inc @ member),
+            blocked[want[routed]],
+            np.where(room, left, 1.0),  # arcs without room carry no path here
+            max_iterations=allocation_iterations,
+            tolerance=allocation_tolerance,
+        )
+        if float(got.sum()) <= _OVERFLOW_TOL * total:
+            break
+        dem = want[routed]
+        parts_d.append(dem)
+        parts_inc.append(inc)
+        parts_c.append(got)
+        load = load + np.asarray(inc.T @ got, dtype=np.float64)
+        blocked[dem] = np.maximum(blocked[dem] - got, 0.0)
+    if parts_d:
+        path_demand = np.concatenate([path_demand, *parts_d])
+        incidence = sp.csr_matrix(sp.vstack([incidence, *parts_inc], format="csr"))
+    extra = np.concatenate(parts_c) if parts_c else np.zeros(0)
+    # The cut: arcs with no spare capacity from the region a blocked demand can still reach
+    # (over arcs with room) to the rest; named per demand on one of its own paths.
+    _, room = spare(load)
+    cand_f, cand_a = _cut_arcs(g, room[grp], d_src, d_dst, blocked > floor, path_demand, incidence)
+    # Of a demand's cut arcs on its paths, the one its equilibrium loaded most (ties: lowest id).
+    order = np.lexsort((cand_a, -offered_load[cand_a], cand_f))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cand_f[order][1:] != cand_f[order][:-1]
+    cut = np.full(n_dem, -1, dtype=np.int64)
+    cut[cand_f[order][first]] = cand_a[order][first]
+    return _Overflow(path_demand, incidence, extra, cut, len(parts_d))
+
+
+def _cut_arcs(
+    g: _Graph,
+    room: BoolArray,
+    d_src: IntArray,
+    d_dst: IntArray,
+    blocked: BoolArray,
+    path_demand: IntArray,
+    incidence: sp.csr_matrix,
+) -> tuple[IntArray, IntArray]:
+    """(demand, arc) pairs: the arcs of a blocked demand's paths that are full and leave the
+    region it still reaches over arcs with room from its source (for a demand searched from
+    its destination: full arcs that enter the region from which its destination is reached)."""
+    inc = incidence if incidence.has_sorted_indices else incidence.sorted_indices()
+    rows = np.repeat(np.arange(inc.shape[0]), np.diff(inc.indptr))
+    f = path_demand[rows]
+    arc = inc.indices.astype(np.int64)
+    out = np.full(arc.size, -1, dtype=np.int64)
+    sel_f = np.flatnonzero(blocked)
+    if sel_f.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    reverse = np.zeros(d_src.size, dtype=bool)
+    reverse[sel_f] = _reverse_side(d_src[sel_f], d_dst[sel_f])
+    ones = np.ones(g.arc_src.size)
+    for rev in (False, True):
+        mine = sel_f[reverse[sel_f] == rev]
+        if mine.size == 0:
+            continue
+        root_of = d_dst if rev else d_src
+        a, b = (g.arc_dst, g.arc_src) if rev else (g.arc_src, g.arc_dst)
+        roots = np.unique(root_of[mine])
+        matrix, _ = _build_graph(g.n_nodes, a, b, ones, g.usable & room, undirected=False)
+        dist, _ = shortest_paths(matrix, roots)
+        reach = np.isfinite(dist)
+        e = np.flatnonzero(blocked[f] & (reverse[f] == rev))
+        r = np.searchsorted(roots, root_of[f[e]])
+        near, far = a[arc[e]], b[arc[e]]  # tail, head in the search's direction
+        hit = ~room[arc[e]] & reach[r, near] & ~reach[r, far]
+        out[e[hit]] = arc[e[hit]]
+    got = out >= 0
+    return f[got], arc[got]

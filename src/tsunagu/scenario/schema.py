@@ -514,10 +514,16 @@ class CapacitySection(_Strict):
     access_max_utilisation: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
     # Congestion-aware routing of each step (tsunagu.net.flow.wardrop_msa, Frank-Wolfe line
     # search): at most this many all-or-nothing steps, stopping when the relative gap falls to
-    # routing_relative_gap. At japan-2030's busy hour ×2, 40 steps leave 0.2 % of downloads
-    # blocked where max-flow says all fit (12 steps: 4.3 %); the step's gap is reported.
+    # routing_relative_gap; the step's gap is reported. The line search stalls well before the
+    # gap at japan-2030's busy hour (gaps 0.03-0.86 at x1-x8): what its loads overload is left
+    # to the overflow below.
     routing_iterations: Annotated[int, Field(ge=1, le=1000)] = 40
     routing_relative_gap: Annotated[float, Field(gt=0.0, lt=1.0)] = 1e-3
+    # Traffic the allocation blocks is re-offered on the least-cost path over the links with
+    # spare capacity, as CSPF places a traffic-engineering tunnel (tsunagu.net.flow, "Overflow"),
+    # for at most this many rounds (it stops when nothing moves; japan-2030's busy hour x1-x8
+    # takes 1-18); 0 leaves the equilibrium's blocking as it is.
+    routing_overflow_rounds: Annotated[int, Field(ge=0, le=1000)] = 20
     # The routing prices load above a link's capacity at this many seconds per unit of
     # overload (tsunagu.net.flow.mm1_link_cost): 1 s is more than any path's latency in Japan,
     # so traffic takes any path with room before it overloads a link (assumption: operators'

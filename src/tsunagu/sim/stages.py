@@ -352,8 +352,10 @@ def route_stage(run: RunSetup, s: Step) -> None:
     """Place every admitted AI flow on a site (the policy), then route all traffic — AI
     requests and responses, national fixed and mobile traffic — to a load-dependent equilibrium
     over the directed arcs of the usable links and allocate it within their capacities
-    (:func:`tsunagu.net.flow.route_and_allocate`): carried and blocked rates, the binding link
-    of every loss, per-arc load and M/M/1 delay."""
+    (:func:`tsunagu.net.flow.route_and_allocate`), with what that blocks re-offered on the
+    links with spare capacity (``capacity.routing_overflow_rounds``): carried and blocked
+    rates, the binding link of every loss (a full link of its cut), per-arc load and M/M/1
+    delay."""
     rows, state = _filled(s)
     twin = run.twin
     sc = twin.scenario
@@ -414,6 +416,7 @@ def route_stage(run: RunSetup, s: Step) -> None:
         step_rule="line-search",
         min_step=ROUTING_MIN_STEP,
         arc_group=arcs.group,
+        overflow_rounds=sc.capacity.routing_overflow_rounds,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         pair_pass = np.where(pair_bps > 0.0, res.demand_carried_bps / pair_bps, 1.0)
