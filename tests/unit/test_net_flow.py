@@ -287,6 +287,18 @@ def test_overflow_carries_a_detour_and_blocks_only_the_demand_behind_the_cut() -
     assert r.overflow_rounds == 1
 
 
+def test_overflow_names_the_cut_arc_whose_capacity_would_carry_more() -> None:
+    """Closed form. 20 b/s from 0 to 3 over 0→1→3 (6 b/s each, short) and 0→2→3 (100 and
+    4 b/s): 6 + 4 b/s carried, 10 blocked. All three full arcs bound the regions the demand
+    reaches, but only more of 2→3 would carry more of it (0→1 and 1→3 are full in series), so
+    2→3 is named, not 0→1, which the equilibrium loaded most (20 b/s offered)."""
+    args = (4, [0, 1, 0, 2], [1, 3, 2, 3], [6.0, 6.0, 100.0, 4.0], [1.0, 1.0, 2.0, 2.0])
+    r = route_and_allocate(*args, [0], [3], [20.0], mean_packet_bits=1e-6, overflow_rounds=5)
+    assert r.demand_carried_bps[0] == pytest.approx(10.0, rel=1e-9)
+    assert r.arc_offered_load_bps.tolist() == pytest.approx([20.0, 20.0, 0.0, 0.0])
+    assert int(r.demand_binding_arc[0]) == 3
+
+
 def test_many_sources_to_one_destination_walk_the_reversed_tree() -> None:
     # A line 0 -> 1 -> 2 -> 3 plus a shortcut 0 -> 3: three sources, one destination, so the
     # routing searches from the destination on the reversed graph.

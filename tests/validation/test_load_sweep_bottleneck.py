@@ -318,7 +318,7 @@ def test_the_lp_counts_the_steps_demands_and_every_one_has_a_path() -> None:
 
 def test_carried_never_exceeds_the_max_throughput_lp() -> None:
     """Weak duality: no allocation carries more than the throughput LP's optimum. Beyond λ*
-    the twin carries at least 99 % of it (measured 99.48 % at ×8, 99.96 % at ×5): the overflow
+    the twin carries at least 99.9 % of it (measured 99.95 % at ×8, 99.96 % at ×5): the overflow
     re-offers blocked traffic on spare capacity but never moves traffic already carried, so it
     can stop short of the LP's optimum."""
     for s in SCALES:
@@ -328,7 +328,7 @@ def test_carried_never_exceeds_the_max_throughput_lp() -> None:
         assert carried <= bound + n_groups * LP_TOL_BPS
         if _max_concurrent_flow(s).lam < 1.0:
             assert bound < _network_offered_bps(s)  # blocking is unavoidable
-            assert carried >= 0.99 * bound
+            assert carried >= 0.999 * bound
         else:
             # λ* ≥ 1: some routing carries every demand, so the bound is the offered load.
             assert bound == pytest.approx(_network_offered_bps(s), rel=1e-6)
@@ -338,13 +338,18 @@ def test_below_lambda_star_the_network_blocks_nothing() -> None:
     """Where λ* ≥ 1 some routing carries every demand, and the twin's does: its equilibrium
     stops with relative gaps of 0.03–0.86 and overloads links (without the overflow it blocked
     0.007 %, 0.036 % and 0.90 % of the traffic at ×1, ×2, ×4), and the overflow carries all of
-    it on spare capacity. What stays blocked is the allocation's rounding (its pass fractions
-    converge to 1e-9): at most 1e-9 of the network traffic (measured ≤ 4e-11)."""
+    it on spare capacity; the rounding remnants of its iterations (up to 1e-10 of a demand's
+    offer; 4e-11 of the traffic at ×4) are carried as well: nothing is blocked, and no
+    binding resource is named."""
     below = [s for s in SCALES if _max_concurrent_flow(s).lam >= 1.0]
     assert below == [1.0, 2.0, 4.0]
     for s in below:
         blocked = float(_traffic(s).blocked_network_bps.sum()) / _network_offered_bps(s)
-        assert blocked <= 1e-9
+        assert blocked == 0.0
+        tr = _traffic(s)
+        # (A class blocked at the access names the cell or beam; none names a link.)
+        assert not tr.binding[tr.blocked_access_bps == 0.0].str.len().any()
+        assert not tr.binding.str.contains("fibre|feeder|isl|ip ports").any()
 
 
 def test_first_unavoidable_blocking_is_named_at_the_lps_bottleneck() -> None:
@@ -395,8 +400,11 @@ def test_fibre_utilisation_and_queueing_rise_with_the_load() -> None:
         f_util.append(float(fibre.utilisation.mean()))
         f_queue.append(float(fibre.queue_delay_s.mean()))
         f_queue_max.append(float(fibre.queue_delay_s.max()))
-    for series in (util_max, f_queue_max):
-        assert np.all(np.diff(series) >= -1e-12 * np.abs(series[-1]))  # equal when full
+    # Equal when full, to the rounding remnants the allocation carries (net/flow.py,
+    # "Overflow"): at most 1e-10 of a full link's load above its capacity, which the M/M/1
+    # tangent above ρ_cap = 0.99 turns into 1e-10 / (1 − ρ_cap) = 1e-8 of its delay.
+    for series, tol in ((util_max, 1e-10), (f_queue_max, 1e-8)):
+        assert np.all(np.diff(series) >= -tol * np.abs(series[-1]))
     for series in (util_mean, f_util, f_queue):
         assert np.all(np.diff(series) > 0.0)
     # The feeders: the same offered load towards the LEO users at ×4 and ×8, less delivered.

@@ -71,14 +71,19 @@ RFC 4655 §4: paths computed on the residual bandwidth), and allocated within th
 capacity by the same thinning; the round is repeated on what is still blocked, until nothing
 moves (or ``overflow_rounds``). Traffic already carried is never moved, so the result need
 not reach the maximum multicommodity throughput; it carries everything a demand can reach over
-spare capacity, and no arc goes above its capacity.
+spare capacity, and no arc goes above its capacity by more than rounding: what a demand still
+loses after it, up to 1e-10 of its offer, is the iterations' rounding (pass fractions converge
+to 1e-9), and it is carried on the demand's paths, scaled up, which raises an arc by at most
+that share of its load (below the overload flag's 1e-9).
 
-A demand still blocked after the overflow is named at its *cut*: the region of nodes its source
-reaches over arcs with spare capacity is bounded by full arcs, and the binding arc is the one
-of those on the demand's own paths that its equilibrium loaded most (for demands searched from
-their destination: the region that reaches the destination, and the full arcs into it). Unlike
-the least pass fraction on one path, the cut is a property of the final loads: every route from
-the demand's source to its destination crosses a full arc of it.
+A demand still blocked after the overflow is named at its *cut*: the nodes its source reaches
+over arcs with spare capacity, and the nodes from which its destination is reached, are each
+bounded by full arcs. Of those on the demand's own paths the binding arc is a *direct* one if
+there is one — its tail reached from the source and its head reaching the destination over
+arcs with room, so that one more unit of its capacity would carry one more unit of the
+demand (the arc's marginal value) — and among several the one its equilibrium loaded most.
+Unlike the least pass fraction on one path, the cut is a property of the final loads: every
+route from the demand's source to its destination crosses a full arc of it.
 
 Shared capacity: arc groups
 ---------------------------
@@ -149,6 +154,10 @@ _NO_PRED: Final = -9999
 #: Spare capacity, blocked traffic and overflow below this share of capacity, offer or total
 #: are rounding (overflow routing).
 _OVERFLOW_TOL: Final = 1e-9
+#: A demand's traffic still blocked after the overflow at most this share of its offer is the
+#: iterations' rounding: it is carried on the demand's paths (scaled up), which raises no arc
+#: by more than this share of its load, below the overload flag's 1e-9.
+_REMNANT: Final = 1e-10
 #: Salt of a demand's id in its paths' keys (far above any arc id; see wardrop_msa).
 _DEMAND_SALT: Final = np.uint64(0xD6E8FEB86659FD93)
 
@@ -931,6 +940,7 @@ def route_and_allocate(
         )
     offered_load = np.asarray(incidence.T @ path_offered, dtype=np.float64)
     cut_binding: IntArray | None = None
+    whole = np.zeros(n_dem, dtype=bool)
     rounds_used = 0
     if overflow_rounds > 0:
         ov = _overflow(
@@ -950,9 +960,9 @@ def route_and_allocate(
             allocation_tolerance,
         )
         path_demand, incidence, cut_binding = ov.path_demand, ov.incidence, ov.cut_arc
-        rounds_used = ov.rounds
+        rounds_used, whole = ov.rounds, ov.whole
         path_offered = np.concatenate([path_offered, ov.carried_bps])
-        path_carried = np.concatenate([path_carried, ov.carried_bps])
+        path_carried = np.concatenate([ov.base_carried_bps, ov.carried_bps])
         path_binding = np.concatenate([path_binding, np.full(ov.carried_bps.size, -1)])
     transposed = incidence.T.tocsr()
     load = np.asarray(transposed @ path_carried, dtype=np.float64)
@@ -963,7 +973,9 @@ def route_and_allocate(
     carried = np.bincount(path_demand, weights=path_carried, minlength=n_dem)
     # Demands without any path carry nothing; a demand's carried sum can exceed its offer by
     # rounding only, so clip it there to keep offered = carried + blocked exact.
-    carried = np.minimum(carried, d)
+    # (After an overflow, a demand it left nothing blocked carries its offer exactly: its
+    # paths' sum can differ from it in the last bits.)
+    carried = np.where(whole, d, np.minimum(carried, d))
     blocked = d - carried
     path_delay = incidence @ (tau + np.where(np.isfinite(queue), queue, 0.0))
     w = np.where(path_carried > 0.0, path_carried, 0.0)
@@ -1069,8 +1081,10 @@ def _arc_in_group(incidence: sp.csr_matrix, grp: IntArray, group_of_path: IntArr
 class _Overflow:
     path_demand: IntArray  # all paths: the equilibrium's, then the overflow paths
     incidence: sp.csr_matrix
+    base_carried_bps: FloatArray  # per equilibrium path, with the rounding remnants carried
     carried_bps: FloatArray  # per overflow path (all that was re-offered there is carried)
     cut_arc: IntArray  # per demand: a full arc of its cut, -1 where none (or not blocked)
+    whole: BoolArray  # per demand: nothing left blocked (its carried rate is its offer)
     rounds: int  # overflow rounds that moved traffic
 
 
@@ -1097,11 +1111,10 @@ def _overflow(
     load = np.asarray(incidence.T @ path_carried, dtype=np.float64)
     carried = np.bincount(path_demand, weights=path_carried, minlength=n_dem)
     blocked = np.maximum(offered - carried, 0.0)
-    floor = _OVERFLOW_TOL * offered  # blocked traffic below this is rounding
+    floor = _REMNANT * offered  # blocked traffic below this is rounding
     parts_d: list[IntArray] = []
     parts_inc: list[sp.csr_matrix] = []
     parts_c: list[FloatArray] = []
-    total = float(offered.sum())
 
     def spare(load_arc: FloatArray) -> tuple[FloatArray, BoolArray]:
         x_g = np.bincount(grp, weights=load_arc, minlength=n_g)
@@ -1134,8 +1147,8 @@ def _overflow(
             max_iterations=allocation_iterations,
             tolerance=allocation_tolerance,
         )
-        if float(got.sum()) <= _OVERFLOW_TOL * total:
-            break
+        if float(got.sum()) <= _REMNANT * float(blocked[want].sum()):
+            break  # nothing moves
         dem = want[routed]
         parts_d.append(dem)
         parts_inc.append(inc)
@@ -1146,17 +1159,31 @@ def _overflow(
         path_demand = np.concatenate([path_demand, *parts_d])
         incidence = sp.csr_matrix(sp.vstack([incidence, *parts_inc], format="csr"))
     extra = np.concatenate(parts_c) if parts_c else np.zeros(0)
+    # Rounding remnants: carried on the demand's paths, each scaled by offered / carried.
+    got_all = np.concatenate([path_carried, extra])
+    carried_now = offered - blocked
+    remnant = (blocked > 0.0) & (blocked <= floor) & (carried_now > 0.0)
+    if remnant.any():
+        scale = np.where(remnant, offered / np.where(remnant, carried_now, 1.0), 1.0)
+        got_all = got_all * scale[path_demand]
+        blocked = np.where(remnant, 0.0, blocked)
+        load = np.asarray(incidence.T @ got_all, dtype=np.float64)
+    base, extra = got_all[: path_carried.size], got_all[path_carried.size :]
     # The cut: arcs with no spare capacity from the region a blocked demand can still reach
     # (over arcs with room) to the rest; named per demand on one of its own paths.
     _, room = spare(load)
-    cand_f, cand_a = _cut_arcs(g, room[grp], d_src, d_dst, blocked > floor, path_demand, incidence)
-    # Of a demand's cut arcs on its paths, the one its equilibrium loaded most (ties: lowest id).
-    order = np.lexsort((cand_a, -offered_load[cand_a], cand_f))
+    cand_f, cand_a, direct = _cut_arcs(
+        g, room[grp], d_src, d_dst, blocked > floor, path_demand, incidence
+    )
+    # Of a demand's cut arcs on its paths: a direct one first, then the one its equilibrium
+    # loaded most (ties: lowest id).
+    order = np.lexsort((cand_a, -offered_load[cand_a], ~direct, cand_f))
     first = np.ones(order.size, dtype=bool)
     first[1:] = cand_f[order][1:] != cand_f[order][:-1]
     cut = np.full(n_dem, -1, dtype=np.int64)
     cut[cand_f[order][first]] = cand_a[order][first]
-    return _Overflow(path_demand, incidence, extra, cut, len(parts_d))
+    whole = blocked <= 0.0
+    return _Overflow(path_demand, incidence, base, extra, cut, whole, len(parts_d))
 
 
 def _cut_arcs(
@@ -1167,35 +1194,27 @@ def _cut_arcs(
     blocked: BoolArray,
     path_demand: IntArray,
     incidence: sp.csr_matrix,
-) -> tuple[IntArray, IntArray]:
-    """(demand, arc) pairs: the arcs of a blocked demand's paths that are full and leave the
-    region it still reaches over arcs with room from its source (for a demand searched from
-    its destination: full arcs that enter the region from which its destination is reached)."""
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """(demand, arc, direct) triples: the full arcs of a blocked demand's paths that leave the
+    region its source reaches over arcs with room, or enter the region from which its
+    destination is reached; ``direct`` where both hold, so that one more unit of the arc's
+    capacity would carry one more unit of the demand."""
     inc = incidence if incidence.has_sorted_indices else incidence.sorted_indices()
     rows = np.repeat(np.arange(inc.shape[0]), np.diff(inc.indptr))
-    f = path_demand[rows]
-    arc = inc.indices.astype(np.int64)
-    out = np.full(arc.size, -1, dtype=np.int64)
-    sel_f = np.flatnonzero(blocked)
-    if sel_f.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    reverse = np.zeros(d_src.size, dtype=bool)
-    reverse[sel_f] = _reverse_side(d_src[sel_f], d_dst[sel_f])
+    e = np.flatnonzero(blocked[path_demand[rows]] & ~room[inc.indices])
+    f, arc = path_demand[rows[e]], inc.indices[e].astype(np.int64)
+    if f.size == 0:
+        return f, arc, np.zeros(0, dtype=bool)
     ones = np.ones(g.arc_src.size)
-    for rev in (False, True):
-        mine = sel_f[reverse[sel_f] == rev]
-        if mine.size == 0:
-            continue
-        root_of = d_dst if rev else d_src
-        a, b = (g.arc_dst, g.arc_src) if rev else (g.arc_src, g.arc_dst)
-        roots = np.unique(root_of[mine])
+    sides = []
+    for root_of, a, b in ((d_src, g.arc_src, g.arc_dst), (d_dst, g.arc_dst, g.arc_src)):
+        # From the sources over the arcs, or from the destinations over the reversed arcs.
+        roots, r = np.unique(root_of[f], return_inverse=True)
         matrix, _ = _build_graph(g.n_nodes, a, b, ones, g.usable & room, undirected=False)
-        dist, _ = shortest_paths(matrix, roots)
-        reach = np.isfinite(dist)
-        e = np.flatnonzero(blocked[f] & (reverse[f] == rev))
-        r = np.searchsorted(roots, root_of[f[e]])
-        near, far = a[arc[e]], b[arc[e]]  # tail, head in the search's direction
-        hit = ~room[arc[e]] & reach[r, near] & ~reach[r, far]
-        out[e[hit]] = arc[e[hit]]
-    got = out >= 0
-    return f[got], arc[got]
+        reach = np.isfinite(shortest_paths(matrix, roots)[0])
+        sides.append((reach[r, a[arc]], reach[r, b[arc]]))  # (near end, far end)
+    (s_tail, s_head), (t_head, t_tail) = sides
+    leaves = s_tail & ~s_head
+    enters = t_head & ~t_tail
+    hit = leaves | enters
+    return f[hit], arc[hit], (s_tail & t_head)[hit]

@@ -522,8 +522,8 @@ class CapacitySection(_Strict):
     # Traffic the allocation blocks is re-offered on the least-cost path over the links with
     # spare capacity, as CSPF places a traffic-engineering tunnel (tsunagu.net.flow, "Overflow"),
     # for at most this many rounds (it stops when nothing moves; japan-2030's busy hour x1-x8
-    # takes 1-18); 0 leaves the equilibrium's blocking as it is.
-    routing_overflow_rounds: Annotated[int, Field(ge=0, le=1000)] = 20
+    # takes 1-25); 0 leaves the equilibrium's blocking as it is.
+    routing_overflow_rounds: Annotated[int, Field(ge=0, le=1000)] = 30
     # The routing prices load above a link's capacity at this many seconds per unit of
     # overload (tsunagu.net.flow.mm1_link_cost): 1 s is more than any path's latency in Japan,
     # so traffic takes any path with room before it overloads a link (assumption: operators'
