@@ -35,7 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linprog
+from scipy.optimize import OptimizeResult, linprog
 
 from tsunagu.orchestrate.policy import get_policy
 from tsunagu.scenario import load_scenario
@@ -169,6 +169,37 @@ def _constraints(p: _Problem) -> tuple[sp.csr_array, sp.csr_array, npt.NDArray[n
     return cons, cap, keep
 
 
+def _concurrent_rows(p: _Problem) -> tuple[sp.csr_array, sp.csr_array]:
+    """The concurrent-flow LP's rows over (arc flows, λ): conservation with demand λ·d
+    (``A_eq``, right-hand side 0) and the capacity rows (``A_ub``, λ not in them)."""
+    cons, cap, keep = _constraints(p)
+    dvec = np.bincount(p.demand_row, weights=p.demand, minlength=cons.shape[0])
+    a_eq = sp.hstack([cons, sp.csr_array(-dvec[:, None])]).tocsr()[keep]
+    a_ub = sp.hstack([cap, sp.csr_array((cap.shape[0], 1))]).tocsr()
+    return a_eq, a_ub
+
+
+def _solve(
+    p: _Problem,
+    c: FloatArray,
+    a_eq: sp.csr_array,
+    a_ub: sp.csr_array,
+    bounds: tuple[float, None] | FloatArray,
+) -> OptimizeResult:
+    """min c·x  s.t.  A_eq x = 0, A_ub x ≤ the group capacities, bounds, by HiGHS."""
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=p.group_capacity,
+        A_eq=a_eq,
+        b_eq=np.zeros(a_eq.shape[0]),
+        bounds=bounds,
+        method="highs",
+    )
+    assert res.status == 0, res.message
+    return res
+
+
 @dataclass(frozen=True)
 class _Concurrent:
     lam: float
@@ -180,22 +211,10 @@ class _Concurrent:
 def _max_concurrent_flow(scale: float) -> _Concurrent:
     """max λ  s.t.  conservation with demand λ·d, Σ_k f_ka ≤ C_g over each group."""
     p = _problem(scale)
-    cons, cap, keep = _constraints(p)
-    dvec = np.bincount(p.demand_row, weights=p.demand, minlength=cons.shape[0])
-    a_eq = sp.hstack([cons, sp.csr_array(-dvec[:, None])]).tocsr()[keep]
-    a_ub = sp.hstack([cap, sp.csr_array((cap.shape[0], 1))]).tocsr()
+    a_eq, a_ub = _concurrent_rows(p)
     c = np.zeros(a_eq.shape[1])
     c[-1] = -1.0
-    res = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=p.group_capacity,
-        A_eq=a_eq,
-        b_eq=np.zeros(a_eq.shape[0]),
-        bounds=(0, None),
-        method="highs",
-    )
-    assert res.status == 0, res.message
+    res = _solve(p, c, a_eq, a_ub, (0, None))
     price = -np.asarray(res.ineqlin.marginals)
     groups = np.unique(p.arc_group[p.group_of_arc >= 0])
     pos = price > 1e-9 * price.max()
@@ -221,16 +240,7 @@ def _max_throughput_bps(scale: float) -> float:
             np.column_stack([np.zeros(rows.size), d_max]),
         ]
     )
-    res = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=p.group_capacity,
-        A_eq=a_eq,
-        b_eq=np.zeros(a_eq.shape[0]),
-        bounds=bounds,
-        method="highs",
-    )
-    assert res.status == 0, res.message
+    res = _solve(p, c, a_eq, a_ub, bounds)
     return float(-res.fun) * UNIT_BPS
 
 
@@ -239,10 +249,7 @@ def _least_fill_at_optimum(scale: float, group: int) -> float:
     ``LAMBDA_SLACK``) of every demand must fill: 1 when the group binds in every optimum."""
     p = _problem(scale)
     lam = _max_concurrent_flow(scale).lam
-    cons, cap, keep = _constraints(p)
-    dvec = np.bincount(p.demand_row, weights=p.demand, minlength=cons.shape[0])
-    a_eq = sp.hstack([cons, sp.csr_array(-dvec[:, None])]).tocsr()[keep]
-    a_ub = sp.hstack([cap, sp.csr_array((cap.shape[0], 1))]).tocsr()
+    a_eq, a_ub = _concurrent_rows(p)
     groups = np.unique(p.arc_group[p.group_of_arc >= 0])
     gi = int(np.searchsorted(groups, group))
     assert groups[gi] == group
@@ -250,16 +257,7 @@ def _least_fill_at_optimum(scale: float, group: int) -> float:
     n_var = a_eq.shape[1]
     bounds = np.column_stack([np.zeros(n_var), np.full(n_var, np.inf)])
     bounds[-1, 0] = lam * (1.0 - LAMBDA_SLACK)
-    res = linprog(
-        c,
-        A_ub=a_ub,
-        b_ub=p.group_capacity,
-        A_eq=a_eq,
-        b_eq=np.zeros(a_eq.shape[0]),
-        bounds=bounds,
-        method="highs",
-    )
-    assert res.status == 0, res.message
+    res = _solve(p, c, a_eq, a_ub, bounds)
     return float(res.fun) / float(p.group_capacity[gi])
 
 
